@@ -1,0 +1,1 @@
+"""EVA Lens model toolchain: EVA-CLIP in PyTorch, checkpoint conversion, ONNX export, quantization, demo training."""
