@@ -52,7 +52,10 @@ def test_normalize_matches_float32_formula() -> None:
     rgb = np.array([[[255, 0, 51]]], dtype=np.uint8)  # [1, 1, 3]
     out = normalize(rgb, CLIP_MEAN, CLIP_STD)
     assert out.shape == (3, 1, 1) and out.dtype == np.float32
-    expected = [(np.float32(v) / np.float32(255) - np.float32(m)) / np.float32(s) for v, m, s in zip((255, 0, 51), CLIP_MEAN, CLIP_STD)]
+    expected = [
+        (np.float32(v) / np.float32(255) - np.float32(m)) / np.float32(s)
+        for v, m, s in zip((255, 0, 51), CLIP_MEAN, CLIP_STD)
+    ]
     assert out[:, 0, 0].tolist() == [float(np.float32(e)) for e in expected]
 
 

@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest';
+import { MAX_DECODED_PIXELS, decodeImageFile, fitWithin, type DecodeEnvironment } from './decode';
+import { ImageDecodeError } from './errors';
+
+/** Fake bitmaps and canvases that record what the decoder asked for. */
+function fakeEnvironment(width: number, height: number, webp = true) {
+  const calls: {
+    bitmapOptions: ImageBitmapOptions[];
+    canvases: [number, number][];
+    closed: number;
+    blobTypes: string[];
+  } = {
+    bitmapOptions: [],
+    canvases: [],
+    closed: 0,
+    blobTypes: [],
+  };
+  const env: DecodeEnvironment = {
+    createImageBitmap: async (_blob, options) => {
+      calls.bitmapOptions.push(options);
+      const w = options.resizeWidth ?? width;
+      const h = options.resizeHeight ?? height;
+      return { width: w, height: h, close: () => calls.closed++ } as ImageBitmap;
+    },
+    createCanvas: (w, h) => {
+      calls.canvases.push([w, h]);
+      const context = {
+        drawImage: () => undefined,
+        getImageData: (_x: number, _y: number, dw: number, dh: number) => ({
+          data: new Uint8ClampedArray(dw * dh * 4),
+          width: dw,
+          height: dh,
+        }),
+        imageSmoothingQuality: 'low',
+      };
+      return {
+        getContext: () => context,
+        convertToBlob: async ({ type }: { type: string }) => {
+          calls.blobTypes.push(type);
+          return new Blob(['t'], { type: type === 'image/webp' && !webp ? 'image/png' : type });
+        },
+      } as unknown as OffscreenCanvas;
+    },
+  };
+  return { env, calls };
+}
+
+describe('fitWithin', () => {
+  it('shrinks the longer side to the limit and never enlarges', () => {
+    expect(fitWithin(4000, 3000, 256)).toEqual({ width: 256, height: 192 });
+    expect(fitWithin(300, 1200, 256)).toEqual({ width: 64, height: 256 });
+    expect(fitWithin(100, 50, 256)).toEqual({ width: 100, height: 50 });
+    expect(fitWithin(10000, 1, 256)).toEqual({ width: 256, height: 1 });
+  });
+});
+
+describe('decodeImageFile', () => {
+  it('decodes with EXIF orientation and no colour conversion, and makes a WebP thumbnail', async () => {
+    const { env, calls } = fakeEnvironment(640, 480);
+    const decoded = await decodeImageFile(new Blob(['x']), 'cat.jpg', 128, env);
+    expect(calls.bitmapOptions[0]).toEqual({
+      imageOrientation: 'from-image',
+      colorSpaceConversion: 'none',
+      premultiplyAlpha: 'none',
+    });
+    expect(decoded.pixels).toMatchObject({ width: 640, height: 480 });
+    expect(decoded.pixels.data).toHaveLength(640 * 480 * 4);
+    expect(calls.canvases).toEqual([
+      [640, 480],
+      [128, 96],
+    ]);
+    expect(decoded.thumbnail?.type).toBe('image/webp');
+    expect(calls.closed).toBe(1);
+  });
+
+  it('falls back to JPEG thumbnails where WebP cannot be encoded, and skips them when asked', async () => {
+    const noWebp = fakeEnvironment(64, 64, false);
+    expect((await decodeImageFile(new Blob(['x']), 'a.png', 32, noWebp.env)).thumbnail?.type).toBe(
+      'image/jpeg',
+    );
+    const none = fakeEnvironment(64, 64);
+    expect((await decodeImageFile(new Blob(['x']), 'a.png', 0, none.env)).thumbnail).toBeNull();
+  });
+
+  it('lets the browser shrink gigantic images while decoding, keeping the true size', async () => {
+    const { env, calls } = fakeEnvironment(20000, 10000);
+    const decoded = await decodeImageFile(new Blob(['x']), 'pano.jpg', 0, env);
+    expect(decoded).toMatchObject({ width: 20000, height: 10000 });
+    expect(decoded.pixels.width * decoded.pixels.height).toBeLessThanOrEqual(MAX_DECODED_PIXELS);
+    expect(calls.bitmapOptions[1]).toMatchObject({ resizeQuality: 'high', imageOrientation: 'from-image' });
+    expect(calls.closed).toBe(2);
+  });
+
+  it('turns a decoding failure into an ImageDecodeError naming the file', async () => {
+    const env: DecodeEnvironment = {
+      createImageBitmap: () =>
+        Promise.reject(new DOMException('The source image could not be decoded.', 'InvalidStateError')),
+      createCanvas: () => {
+        throw new Error('not reached');
+      },
+    };
+    const attempt = decodeImageFile(new Blob(['%PDF'], { type: 'application/pdf' }), 'report.pdf', 64, env);
+    await expect(attempt).rejects.toBeInstanceOf(ImageDecodeError);
+    await expect(
+      decodeImageFile(new Blob(['%PDF'], { type: 'application/pdf' }), 'report.pdf', 64, env),
+    ).rejects.toThrow(
+      /^report\.pdf \(application\/pdf\) could not be read as an image \(The source image could not be decoded\.\)/,
+    );
+  });
+});

@@ -1,0 +1,227 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { OrtModule } from './backend';
+import { BackendError, ModelFileError, NotLoadedError } from './errors';
+import { preprocessImage } from './preprocess';
+import { cosineSimilarity, l2Normalize } from './ranking';
+import { fillTemplate } from './templates';
+import { ZeroShotEngine, type LoadEvent } from './zeroShotEngine';
+import {
+  FakeTokenizer,
+  MODEL_URL,
+  fakeDecodeImage,
+  patternImage,
+  rawImageBlob,
+  tinyModelServer,
+  type TinyModelServer,
+} from '../test/tinyModelServer';
+import { expectedImageEmbedding, expectedTextEmbedding } from '../test/tinyClip';
+import type { ImageEmbeddedEvent, ImageFailedEvent } from '../worker/protocol';
+
+// In Node the package's node build is the one that loads its WebAssembly; the browser builds are tested in e2e.
+const importNodeOrt = async () => (await import('onnxruntime-web')) as OrtModule;
+const noGpu = async () => ({
+  webgpu: false,
+  gpuFeatures: [],
+  gpuIsFallback: false,
+  webgpuUnavailableReason: 'this browser has no WebGPU',
+  wasmThreads: 1,
+});
+
+function makeEngine(server: TinyModelServer): ZeroShotEngine {
+  return new ZeroShotEngine({
+    fetch: server.fetch,
+    importOrt: importNodeOrt,
+    detectCapabilities: noGpu,
+    createTokenizer: () => new FakeTokenizer(),
+    decodeImage: fakeDecodeImage,
+  });
+}
+
+function expectClose(actual: Float32Array, expected: Float32Array, tolerance = 1e-5): void {
+  expect(actual.length).toBe(expected.length);
+  for (let i = 0; i < actual.length; i++) expect(Math.abs(actual[i]! - expected[i]!)).toBeLessThan(tolerance);
+}
+
+/** The text embedding the engine should produce for `label` with `templates`, computed without ORT. */
+function expectedLabelEmbedding(server: TinyModelServer, label: string, templates: string[]): Float32Array {
+  const tokenizer = new FakeTokenizer();
+  const mean = new Float32Array(server.manifest.embedDim);
+  for (const template of templates) {
+    const embedding = l2Normalize(
+      expectedTextEmbedding(server.good, tokenizer.encode(fillTemplate(template, label)).ids),
+    );
+    embedding.forEach((v, i) => (mean[i] = mean[i]! + v));
+  }
+  return l2Normalize(mean);
+}
+
+describe('ZeroShotEngine on onnxruntime-web (WASM, Node) with generated ONNX graphs', () => {
+  let server: TinyModelServer;
+  let engine: ZeroShotEngine;
+  const events: LoadEvent[] = [];
+
+  beforeAll(async () => {
+    server = await tinyModelServer();
+    engine = makeEngine(server);
+  });
+
+  it('refuses to embed before a model is loaded', async () => {
+    await expect(engine.embedLabels({ labels: ['cat'], templates: ['{}'] })).rejects.toBeInstanceOf(
+      NotLoadedError,
+    );
+  });
+
+  it('loads, falls back past the variant that fails the probe, and says so', async () => {
+    const loaded = await engine.load({ manifestUrl: MODEL_URL, backend: 'auto' }, (e) => events.push(e));
+    expect(loaded.backend).toBe('wasm');
+    expect(loaded.dtype).toBe('fp32');
+    expect(loaded.probeCosine.image).toBeGreaterThan(0.99999);
+    expect(loaded.probeCosine.text).toBeGreaterThan(0.99999);
+    expect(loaded.fallbackNotes[0]).toBe('WebGPU is not used: this browser has no WebGPU.');
+    expect(loaded.fallbackNotes[1]).toMatch(
+      /^WASM int8 failed the probe \(cosine image -?\d\.\d{4}, text -?\d\.\d{4}; needs 0\.999\)\.$/,
+    );
+    expect(loaded.threads).toBe(1);
+    expect(loaded.manifest.id).toBe('tiny-test');
+    const changed = events.filter((e) => e.type === 'backendChanged');
+    expect(changed).toEqual([
+      { type: 'backendChanged', backend: 'wasm', dtype: 'fp32', reason: loaded.fallbackNotes[1] },
+    ]);
+    const stages = new Set(events.map((e) => (e.type === 'loadProgress' ? e.stage : e.type)));
+    expect([...stages]).toEqual(['manifest', 'download', 'session', 'probe', 'backendChanged']);
+    const downloaded = events.flatMap((e) =>
+      e.type === 'loadProgress' && e.stage === 'download' && e.loaded === e.total ? [e.file] : [],
+    );
+    expect(downloaded).toEqual([
+      'tokenizer.json',
+      'image.int8.onnx',
+      'text.int8.onnx',
+      'image.fp32.onnx',
+      'text.fp32.onnx',
+    ]);
+  });
+
+  it('embeds labels as the normalised mean of normalised template embeddings', async () => {
+    const templates = ['a photo of a {}.', 'a drawing of the {}'];
+    const result = await engine.embedLabels({
+      labels: ['cat', 'red circle', 'a b c d e f g h i'],
+      templates,
+    });
+    expect(result.dim).toBe(6);
+    expect(result.embeddings).toHaveLength(18);
+    expect(result.truncated).toEqual([false, false, true]);
+    ['cat', 'red circle', 'a b c d e f g h i'].forEach((label, row) => {
+      expectClose(
+        result.embeddings.subarray(row * 6, row * 6 + 6),
+        expectedLabelEmbedding(server, label, templates),
+      );
+    });
+  });
+
+  it('embeds images, reports each one, and keeps going past a broken file', async () => {
+    const images = [patternImage(40, 30, 3), patternImage(9, 17, 5)];
+    const embedded: Omit<ImageEmbeddedEvent, 'type' | 'requestId'>[] = [];
+    const failed: Omit<ImageFailedEvent, 'type' | 'requestId'>[] = [];
+    const result = await engine.embedImages(
+      {
+        images: [
+          { imageId: 'a', file: rawImageBlob(images[0]!), name: 'a.png' },
+          { imageId: 'broken', file: new Blob(['not an image']), name: 'notes.txt' },
+          { imageId: 'b', file: rawImageBlob(images[1]!), name: 'b.png' },
+        ],
+        thumbnailSize: 64,
+      },
+      { image: (e) => embedded.push(e), failed: (e) => failed.push(e) },
+    );
+    expect(result).toMatchObject({ embedded: 2, failed: 1, cancelled: false });
+    expect(failed).toEqual([{ imageId: 'broken', message: 'notes.txt could not be read as an image.' }]);
+    expect(embedded.map((e) => [e.imageId, e.width, e.height])).toEqual([
+      ['a', 40, 30],
+      ['b', 9, 17],
+    ]);
+    images.forEach((image, i) => {
+      const expected = l2Normalize(
+        expectedImageEmbedding(server.good, preprocessImage(image, server.manifest.image)),
+      );
+      expectClose(embedded[i]!.embedding, expected);
+      expect(cosineSimilarity(embedded[i]!.embedding, expected)).toBeGreaterThan(0.99999);
+    });
+    expect(embedded[0]!.thumbnail).toBeInstanceOf(Blob);
+  });
+
+  it('stops between images when cancelled', async () => {
+    const controller = new AbortController();
+    const embedded: string[] = [];
+    const images = ['x', 'y', 'z'].map((imageId, i) => ({
+      imageId,
+      file: rawImageBlob(patternImage(12, 12, i + 1)),
+      name: imageId,
+    }));
+    const result = await engine.embedImages(
+      { images, thumbnailSize: 0 },
+      {
+        image: (e) => {
+          embedded.push(e.imageId);
+          controller.abort();
+        },
+        failed: () => undefined,
+      },
+      controller.signal,
+    );
+    expect(embedded).toEqual(['x']);
+    expect(result).toMatchObject({ embedded: 1, failed: 0, cancelled: true });
+  });
+
+  it('batches several images per run with the same results', async () => {
+    const batched = new ZeroShotEngine({
+      fetch: server.fetch,
+      importOrt: importNodeOrt,
+      detectCapabilities: noGpu,
+      createTokenizer: () => new FakeTokenizer(),
+      decodeImage: fakeDecodeImage,
+      imageBatchSize: { wasm: 3 },
+    });
+    await batched.load({ manifestUrl: MODEL_URL, backend: 'wasm' });
+    const images = [1, 2, 3, 4].map((seed) => patternImage(10 + seed, 10, seed));
+    const embedded: Float32Array[] = [];
+    await batched.embedImages(
+      {
+        images: images.map((image, i) => ({ imageId: String(i), file: rawImageBlob(image), name: `${i}` })),
+        thumbnailSize: 0,
+      },
+      { image: (e) => embedded.push(e.embedding), failed: () => undefined },
+    );
+    expect(embedded).toHaveLength(4);
+    images.forEach((image, i) => {
+      expectClose(
+        embedded[i]!,
+        l2Normalize(expectedImageEmbedding(server.good, preprocessImage(image, server.manifest.image))),
+      );
+    });
+    await batched.dispose();
+    await expect(batched.embedLabels({ labels: ['x'], templates: ['{}'] })).rejects.toBeInstanceOf(
+      NotLoadedError,
+    );
+  });
+
+  it('explains when the requested backend is not available', async () => {
+    await expect(makeEngine(server).load({ manifestUrl: MODEL_URL, backend: 'webgpu' })).rejects.toThrow(
+      BackendError,
+    );
+    await expect(makeEngine(server).load({ manifestUrl: MODEL_URL, backend: 'webgpu' })).rejects.toThrow(
+      /No backend can run Tiny test model here\. WebGPU is not used: this browser has no WebGPU\./,
+    );
+  });
+
+  it('reports a corrupted model file by name', async () => {
+    const broken = await tinyModelServer();
+    for (const [url, bytes] of broken.files)
+      if (url.endsWith('.onnx')) bytes[bytes.length - 1] = bytes[bytes.length - 1]! ^ 1;
+    await expect(makeEngine(broken).load({ manifestUrl: MODEL_URL, backend: 'auto' })).rejects.toThrow(
+      ModelFileError,
+    );
+    await expect(makeEngine(broken).load({ manifestUrl: MODEL_URL, backend: 'auto' })).rejects.toThrow(
+      /image\.int8\.onnx does not match the checksum/,
+    );
+  });
+});

@@ -1,0 +1,136 @@
+/**
+ * Every action that involves the worker, callable from anywhere without hooks (zustand's "actions outside the
+ * store"). Components call these; worker results reach the store only through here.
+ */
+import { describeError } from '../engine/errors';
+import type { BackendPreference } from '../worker/protocol';
+import {
+  bridgeConfig,
+  configureBridge,
+  disposeEngine,
+  getEngine,
+  resetBridgeConfig,
+} from './engineConnection';
+import {
+  addImageFiles,
+  cancelImages,
+  clearImageFiles,
+  interruptImages,
+  pumpImages,
+  removeImageFile,
+  requeueAllImages,
+  resetImagePipeline,
+  type AddFilesSummary,
+} from './imagePipeline';
+import { embedLabelsNow, resetLabelPipeline, scheduleLabelEmbedding } from './labelPipeline';
+import { fetchSampleSet } from './samples';
+import { useLensStore } from './store';
+
+export type { AddFilesSummary } from './imagePipeline';
+export type { LensEngine, BridgeConfig } from './engineConnection';
+
+/** The demo model shipped with the app (public/models/eva-lens-demo/). */
+export const DEMO_MODEL_PATH = 'models/eva-lens-demo/manifest.json';
+
+let modelLoad: Promise<void> | null = null;
+
+/**
+ * Loads the model with the preferred backend (once; a call during a load returns the same promise), then embeds
+ * the labels and continues with any queued images.
+ */
+export function loadModel(): Promise<void> {
+  modelLoad ??= runModelLoad().finally(() => {
+    modelLoad = null;
+  });
+  return modelLoad;
+}
+
+async function runModelLoad(): Promise<void> {
+  useLensStore.getState().startModelLoad();
+  try {
+    const model = await getEngine().loadModel({
+      manifestUrl: `${bridgeConfig.baseUrl}${DEMO_MODEL_PATH}`,
+      backend: useLensStore.getState().backendPreference,
+    });
+    useLensStore.getState().setModelReady(model);
+  } catch (error) {
+    useLensStore.getState().setModelError(describeError(error));
+    return;
+  }
+  pumpImages();
+  await embedLabelsNow();
+}
+
+/** Switches backend: stops the image in flight, reloads the model, then embeds labels and images again. */
+export async function setBackendPreference(preference: BackendPreference): Promise<void> {
+  const store = useLensStore.getState();
+  if (preference === store.backendPreference && store.modelStatus !== 'error') return;
+  store.setBackendPreference(preference);
+  await modelLoad;
+  await interruptImages();
+  await loadModel();
+  if (useLensStore.getState().modelStatus === 'ready') requeueAllImages();
+}
+
+/** Adds dropped, picked or pasted files; starts the model if it is not loading yet. */
+export function addFiles(files: Iterable<File>): AddFilesSummary {
+  const summary = addImageFiles(files);
+  if (summary.added > 0 && useLensStore.getState().modelStatus === 'idle') void loadModel();
+  return summary;
+}
+
+export const removeImage = removeImageFile;
+export const clearImages = clearImageFiles;
+/** Cancels the running batch of images. */
+export const cancel = cancelImages;
+
+export function addLabel(text: string): boolean {
+  const isAdded = useLensStore.getState().addLabel(text);
+  if (isAdded) scheduleLabelEmbedding();
+  return isAdded;
+}
+
+export function updateLabel(id: string, text: string): boolean {
+  const isUpdated = useLensStore.getState().updateLabel(id, text);
+  if (isUpdated) scheduleLabelEmbedding();
+  return isUpdated;
+}
+
+export function removeLabel(id: string): void {
+  useLensStore.getState().removeLabel(id);
+  scheduleLabelEmbedding();
+}
+
+/** Replaces every label (the "paste a list" dialog, the samples). */
+export function setLabels(texts: readonly string[]): void {
+  useLensStore.getState().replaceLabels(texts);
+  scheduleLabelEmbedding();
+}
+
+export function setTemplates(templates: readonly string[]): void {
+  useLensStore.getState().setTemplates(templates);
+  scheduleLabelEmbedding();
+}
+
+/** "Try the samples": fetches the bundled images, uses their true labels, and adds them. */
+export async function loadSamples(): Promise<void> {
+  try {
+    const samples = await fetchSampleSet(bridgeConfig.fetch, `${bridgeConfig.baseUrl}samples/`);
+    setLabels(samples.labels);
+    addFiles(samples.files);
+  } catch (error) {
+    useLensStore.getState().pushNotice(`The samples could not be loaded: ${describeError(error)}`, 'error');
+  }
+}
+
+/** Test hook: replaces the engine factory, scheduler, clock, debounce or fetch. */
+export const configureEngineBridge = configureBridge;
+
+/** Test hook: terminates the engine and forgets all module state (the store is reset separately). */
+export function resetEngineBridge(): void {
+  resetImagePipeline();
+  resetLabelPipeline();
+  disposeEngine();
+  resetBridgeConfig();
+  modelLoad = null;
+}

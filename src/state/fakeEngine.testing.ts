@@ -1,0 +1,149 @@
+/** A stand-in for the worker client in unit tests: answers instantly and lets the test decide when images finish. */
+import { vi, type Mock } from 'vitest';
+import type { ModelManifest } from '../engine/manifest';
+import type {
+  BackendChangedEvent,
+  EmbedImagesParams,
+  EmbedImagesResult,
+  EmbedLabelsParams,
+  EmbedLabelsResult,
+  ImageEmbeddedEvent,
+  ImageFailedEvent,
+  LoadedModel,
+  LoadModelParams,
+  LoadProgressEvent,
+} from '../worker/protocol';
+import type { LensEngine } from './engineConnection';
+
+export const DIM = 3;
+export const LOGIT_SCALE = 100;
+
+/** Labels and images are placed on the axes by the colour word they contain. */
+const AXES: Record<string, number[]> = { red: [1, 0, 0], green: [0, 1, 0], blue: [0, 0, 1] };
+
+export function colourVector(text: string, mix = 0): Float32Array {
+  const word = Object.keys(AXES).find((colour) => text.includes(colour));
+  const axis = word ? AXES[word]! : [1, 1, 1];
+  const raw = axis.map((value) => value + mix);
+  const norm = Math.hypot(...raw);
+  return Float32Array.from(raw, (value) => value / norm);
+}
+
+export function fakeManifest(): ModelManifest {
+  const file = { path: 'x.onnx', bytes: 1, sha256: '0' };
+  return {
+    schemaVersion: 1,
+    id: 'fake',
+    name: 'Fake model',
+    architecture: 'fake',
+    description: '',
+    license: '',
+    source: '',
+    embedDim: DIM,
+    logitScale: LOGIT_SCALE,
+    image: { size: 4, mean: [0, 0, 0], std: [1, 1, 1], resizeMode: 'shortest', interpolation: 'bicubic' },
+    text: { contextLength: 8, tokenizer: file, bosTokenId: 1, eosTokenId: 2, padTokenId: 0 },
+    variants: [],
+    probe: { imageFormula: 'eva-lens-probe-v1', imageEmbedding: [], textInputIds: [], textEmbedding: [] },
+  };
+}
+
+export function fakeLoadedModel(): LoadedModel {
+  return {
+    manifest: fakeManifest(),
+    backend: 'wasm',
+    dtype: 'int8',
+    probeCosine: { image: 0.999, text: 0.999 },
+    fallbackNotes: [],
+    loadMs: 5,
+    threads: 2,
+  };
+}
+
+interface Deferred<T> {
+  promise: Promise<T>;
+  resolve(value: T): void;
+  reject(error: unknown): void;
+}
+
+export function deferred<T>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+export interface ImageRequest {
+  params: EmbedImagesParams;
+  on: { image(e: ImageEmbeddedEvent): void; failed(e: ImageFailedEvent): void };
+  done: Deferred<EmbedImagesResult>;
+  cancel: Mock<() => void>;
+  /** Reports every image as embedded (by the colour in its name) and resolves the request. */
+  finish(): void;
+}
+
+export class FakeEngine implements LensEngine {
+  imageRequests: ImageRequest[] = [];
+  listeners = new Set<(e: LoadProgressEvent | BackendChangedEvent) => void>();
+  loadModel = vi.fn(async (_params: LoadModelParams): Promise<LoadedModel> => fakeLoadedModel());
+  embedLabels = vi.fn(async ({ labels }: EmbedLabelsParams): Promise<EmbedLabelsResult> => ({
+    embeddings: Float32Array.from(labels.flatMap((label) => [...colourVector(label)])),
+    dim: DIM,
+    truncated: labels.map((label) => label.length > 40),
+    ms: 1,
+  }));
+  dispose = vi.fn();
+
+  embedImages(
+    params: EmbedImagesParams,
+    on: ImageRequest['on'],
+  ): { done: Promise<EmbedImagesResult>; cancel(): void } {
+    const done = deferred<EmbedImagesResult>();
+    const request: ImageRequest = {
+      params,
+      on,
+      done,
+      cancel: vi.fn(() => done.resolve({ embedded: 0, failed: 0, cancelled: true, ms: 0 })),
+      finish: () => {
+        for (const image of params.images) {
+          on.image({
+            type: 'imageEmbedded',
+            requestId: 1,
+            imageId: image.imageId,
+            embedding: colourVector(image.name, 0.1),
+            width: 10,
+            height: 10,
+            thumbnail: new Blob(['thumb'], { type: 'image/jpeg' }),
+            ms: 20,
+          });
+        }
+        done.resolve({ embedded: params.images.length, failed: 0, cancelled: false, ms: 20 });
+      },
+    };
+    this.imageRequests.push(request);
+    return { done: done.promise, cancel: request.cancel };
+  }
+
+  onEvent(listener: (e: LoadProgressEvent | BackendChangedEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  emit(event: LoadProgressEvent | BackendChangedEvent): void {
+    for (const listener of this.listeners) listener(event);
+  }
+}
+
+/** A File with a fixed lastModified, so tests control duplicates. */
+export function imageFile(name: string, type = 'image/png', lastModified = 1): File {
+  return new File([`pixels of ${name}`], name, { type, lastModified });
+}
+
+/** Lets pending promise callbacks run. */
+export async function settle(): Promise<void> {
+  for (let i = 0; i < 5; i++) await Promise.resolve();
+  await new Promise((resolve) => setTimeout(resolve, 0));
+}

@@ -1,0 +1,87 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { DEFAULT_TEMPLATES } from '../engine/templates';
+import { mergePersisted, persistOptions } from './persistence';
+import { resetStore } from './resetStore.testing';
+import { useLensStore } from './store';
+
+const state = () => useLensStore.getState();
+const texts = () => state().labels.map((label) => label.text);
+
+afterEach(resetStore);
+
+describe('labels slice', () => {
+  it('adds cleaned labels and refuses blanks and case-insensitive duplicates', () => {
+    expect(state().addLabel('  red   circle ')).toBe(true);
+    expect(state().addLabel('Red Circle')).toBe(false);
+    expect(state().addLabel('   ')).toBe(false);
+    expect(state().addLabel('blue square')).toBe(true);
+    expect(texts()).toEqual(['red circle', 'blue square']);
+    expect(new Set(state().labels.map((label) => label.id)).size).toBe(2);
+  });
+
+  it('renames a label unless the new text is blank or taken by another label', () => {
+    state().replaceLabels(['cat', 'dog']);
+    const [cat, dog] = state().labels;
+    expect(state().updateLabel(cat!.id, 'Dog')).toBe(false);
+    expect(state().updateLabel(cat!.id, '')).toBe(false);
+    expect(state().updateLabel(cat!.id, 'CAT')).toBe(true);
+    expect(texts()).toEqual(['CAT', 'dog']);
+    expect(state().labels[1]!.id).toBe(dog!.id);
+  });
+
+  it('replaces the list from pasted lines, dropping blank and repeated lines', () => {
+    state().replaceLabels(['a', '', ' b ', 'A', 'c']);
+    expect(texts()).toEqual(['a', 'b', 'c']);
+  });
+
+  it('clears the sort when the selected label is removed, and toggles selection', () => {
+    state().replaceLabels(['cat', 'dog']);
+    const [cat, dog] = state().labels;
+    state().toggleSelectedLabel(cat!.id);
+    expect(state().selectedLabelId).toBe(cat!.id);
+    state().toggleSelectedLabel(cat!.id);
+    expect(state().selectedLabelId).toBeNull();
+    state().toggleSelectedLabel(dog!.id);
+    state().removeLabel(dog!.id);
+    expect(state().selectedLabelId).toBeNull();
+    expect(texts()).toEqual(['cat']);
+  });
+
+  it('falls back to the default template when every template line is blank', () => {
+    state().setTemplates(['  a sketch of {}. ', '', 'art of {}']);
+    expect(state().templates).toEqual(['a sketch of {}.', 'art of {}']);
+    state().setTemplates(['', '  ']);
+    expect(state().templates).toEqual([...DEFAULT_TEMPLATES]);
+  });
+});
+
+describe('persistence', () => {
+  it('keeps only labels, templates and the backend preference', () => {
+    state().replaceLabels(['cat']);
+    state().setBackendPreference('wasm');
+    state().pushNotice('hello');
+    const saved = persistOptions.partialize!(state());
+    expect(Object.keys(saved).sort()).toEqual(['backendPreference', 'labels', 'templates']);
+    expect(saved.backendPreference).toBe('wasm');
+  });
+
+  it('ignores persisted fields of the wrong shape', () => {
+    const current = state();
+    const merged = mergePersisted(
+      {
+        labels: [
+          { id: 'a', text: 'cat' },
+          { id: 3, text: 'bad' },
+          { id: 'b', text: ' ' },
+        ],
+        templates: 'not a list',
+        backendPreference: 'cuda',
+      },
+      current,
+    );
+    expect(merged.labels).toEqual([{ id: 'a', text: 'cat' }]);
+    expect(merged.templates).toEqual(current.templates);
+    expect(merged.backendPreference).toBe('auto');
+    expect(mergePersisted(null, current)).toBe(current);
+  });
+});

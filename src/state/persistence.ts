@@ -1,0 +1,71 @@
+import { createJSONStorage, type PersistOptions, type StateStorage } from 'zustand/middleware';
+import type { BackendPreference } from '../worker/protocol';
+import type { Label } from './labelsSlice';
+import type { LensState } from './store';
+
+/** The only state kept across visits: what the user typed and chose. Embeddings are recomputed. */
+export interface PersistedLensState {
+  labels: Label[];
+  templates: string[];
+  backendPreference: BackendPreference;
+}
+
+const BACKEND_PREFERENCES: readonly BackendPreference[] = ['auto', 'webgpu', 'wasm'];
+
+function memoryStorage(): StateStorage {
+  const items = new Map<string, string>();
+  return {
+    getItem: (name) => items.get(name) ?? null,
+    setItem: (name, value) => void items.set(name, value),
+    removeItem: (name) => void items.delete(name),
+  };
+}
+
+/** localStorage where it works; otherwise (Node tests, storage blocked by the browser) memory for this page. */
+function pickStorage(): StateStorage {
+  try {
+    const storage = globalThis.localStorage;
+    const probeKey = 'eva-lens:probe';
+    storage.setItem(probeKey, '1');
+    storage.removeItem(probeKey);
+    return storage;
+  } catch {
+    return memoryStorage();
+  }
+}
+
+function isLabel(value: unknown): value is Label {
+  if (typeof value !== 'object' || value === null) return false;
+  const { id, text } = value as Record<string, unknown>;
+  return typeof id === 'string' && typeof text === 'string' && text.trim() !== '';
+}
+
+/** Takes the persisted fields that have the right shape and ignores the rest (an old or hand-edited entry). */
+export function mergePersisted(persisted: unknown, current: LensState): LensState {
+  if (typeof persisted !== 'object' || persisted === null) return current;
+  const { labels, templates, backendPreference } = persisted as Record<string, unknown>;
+  const next = { ...current };
+  if (Array.isArray(labels)) next.labels = labels.filter(isLabel);
+  if (Array.isArray(templates)) {
+    const valid = templates.filter(
+      (template): template is string => typeof template === 'string' && template !== '',
+    );
+    if (valid.length > 0) next.templates = valid;
+  }
+  if (BACKEND_PREFERENCES.includes(backendPreference as BackendPreference)) {
+    next.backendPreference = backendPreference as BackendPreference;
+  }
+  return next;
+}
+
+export const persistOptions: PersistOptions<LensState, PersistedLensState> = {
+  name: 'eva-lens',
+  version: 1,
+  storage: createJSONStorage(pickStorage),
+  partialize: (state) => ({
+    labels: state.labels,
+    templates: state.templates,
+    backendPreference: state.backendPreference,
+  }),
+  merge: mergePersisted,
+};

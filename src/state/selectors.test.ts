@@ -1,0 +1,128 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { fakeLoadedModel } from './fakeEngine.testing';
+import type { LabelEmbeddings } from './labelsSlice';
+import { resetStore } from './resetStore.testing';
+import {
+  selectRankedImageIds,
+  selectTopLabelCounts,
+  selectTopLabels,
+  selectTruncatedLabelIds,
+} from './selectors';
+import { useLensStore } from './store';
+
+const state = () => useLensStore.getState();
+
+function unit(values: number[]): Float32Array {
+  const norm = Math.hypot(...values);
+  return Float32Array.from(values, (value) => value / norm);
+}
+
+/** Three labels on the axes of a 3-d space. */
+const labels: LabelEmbeddings = {
+  labelIds: ['red', 'green', 'blue'],
+  labelTexts: ['a red thing', 'a green thing', 'a blue thing'],
+  embeddings: Float32Array.from([1, 0, 0, 0, 1, 0, 0, 0, 1]),
+  dim: 3,
+  truncated: [false, true, false],
+  ms: 1,
+};
+
+function addImage(id: string, embedding: Float32Array | null): void {
+  state().queueImages([{ id, name: id, size: 1, fileKey: id }]);
+  if (embedding) {
+    state().applyImageResults(
+      [{ kind: 'embedded', imageId: id, embedding, width: 1, height: 1, thumbnailUrl: null, ms: 1 }],
+      1,
+    );
+  }
+}
+
+function setUp(): void {
+  state().setModelReady(fakeLoadedModel()); // logit scale 100
+  state().setLabelEmbeddings(labels);
+  addImage('mostly-red', unit([0.9, 0.3, 0.1]));
+  addImage('pending', null);
+  addImage('mostly-blue', unit([0.2, 0.25, 0.9]));
+  addImage('red-and-green', unit([0.6, 0.55, 0]));
+}
+
+afterEach(resetStore);
+
+describe('selectTopLabels', () => {
+  it('gives softmax(100 × cosine) probabilities and raw cosines, best first', () => {
+    setUp();
+    const top = selectTopLabels(state(), 'mostly-red', 3);
+    const cosines = unit([0.9, 0.3, 0.1]);
+    const exps = [...cosines].map((c) => Math.exp(100 * (c - cosines[0]!)));
+    const sum = exps.reduce((a, b) => a + b, 0);
+    expect(top.map((score) => score.labelId)).toEqual(['red', 'green', 'blue']);
+    expect(top[0]!.label).toBe('a red thing');
+    expect(top[0]!.cosine).toBeCloseTo(cosines[0]!, 6);
+    expect(top[1]!.cosine).toBeCloseTo(cosines[1]!, 6);
+    expect(top[0]!.probability).toBeCloseTo(exps[0]! / sum, 6);
+    expect(top[1]!.probability).toBeCloseTo(exps[1]! / sum, 6);
+    expect(top.reduce((total, score) => total + score.probability, 0)).toBeCloseTo(1, 6);
+  });
+
+  it('returns the same array for the same inputs and a new one after the labels change', () => {
+    setUp();
+    const first = selectTopLabels(state(), 'mostly-blue', 2);
+    expect(first).toHaveLength(2);
+    expect(selectTopLabels(state(), 'mostly-blue', 2)).toBe(first);
+    state().setLabelEmbeddings({ ...labels });
+    expect(selectTopLabels(state(), 'mostly-blue', 2)).not.toBe(first);
+    expect(selectTopLabels(state(), 'mostly-blue', 2)).toEqual(first);
+  });
+
+  it('is empty for an image without embedding, without labels, or with another dimension', () => {
+    setUp();
+    expect(selectTopLabels(state(), 'pending')).toEqual([]);
+    expect(selectTopLabels(state(), 'nope')).toEqual([]);
+    state().setLabelEmbeddings({
+      ...labels,
+      labelIds: [],
+      labelTexts: [],
+      embeddings: new Float32Array(),
+      truncated: [],
+    });
+    expect(selectTopLabels(state(), 'mostly-red')).toEqual([]);
+    state().setLabelEmbeddings({ ...labels, embeddings: new Float32Array(12), dim: 4 });
+    expect(selectTopLabels(state(), 'mostly-red')).toEqual([]);
+  });
+});
+
+describe('selectRankedImageIds', () => {
+  it('keeps the added order when no label is selected', () => {
+    setUp();
+    expect(selectRankedImageIds(state())).toEqual(['mostly-red', 'pending', 'mostly-blue', 'red-and-green']);
+  });
+
+  it('ranks embedded images by the selected label and puts unembedded ones last', () => {
+    setUp();
+    state().toggleSelectedLabel('green');
+    // Green probabilities: red-and-green ≈ e^-6, mostly-red ≈ e^-63, mostly-blue ≈ e^-68.
+    expect(selectRankedImageIds(state())).toEqual(['red-and-green', 'mostly-red', 'mostly-blue', 'pending']);
+    state().toggleSelectedLabel('red');
+    expect(selectRankedImageIds(state())).toEqual(['mostly-red', 'red-and-green', 'mostly-blue', 'pending']);
+    const ranked = selectRankedImageIds(state());
+    expect(selectRankedImageIds(state())).toBe(ranked);
+  });
+
+  it('ignores a selected label that has no embedding yet', () => {
+    setUp();
+    state().toggleSelectedLabel('purple');
+    expect(selectRankedImageIds(state())).toBe(state().imageIds);
+  });
+});
+
+describe('label summaries', () => {
+  it('counts the images whose most probable label each label is', () => {
+    setUp();
+    expect(selectTopLabelCounts(state())).toEqual({ red: 2, blue: 1 });
+  });
+
+  it('lists the labels whose prompts were truncated', () => {
+    setUp();
+    expect([...selectTruncatedLabelIds(state())]).toEqual(['green']);
+  });
+});

@@ -1,0 +1,202 @@
+/**
+ * Values derived from the store: scores are computed from the embeddings on demand and memoised, never stored,
+ * so they can never disagree with the embeddings they come from. Every selector returns the same reference for
+ * the same inputs, as `useLensStore(selector)` requires.
+ */
+import { cosineScores, softmaxWithScale, topK } from '../engine/ranking';
+import type { ImageEntry } from './imagesSlice';
+import type { LabelEmbeddings } from './labelsSlice';
+import type { LensState } from './store';
+
+export interface LabelScore {
+  labelId: string;
+  label: string;
+  /** softmax(logitScale × cosine) over the current labels. */
+  probability: number;
+  /** Raw cosine similarity between the image and the label's text embedding. */
+  cosine: number;
+}
+
+export interface ImageScores {
+  cosines: Float32Array;
+  probabilities: Float32Array;
+}
+
+const EMPTY_SCORES: LabelScore[] = [];
+
+interface CachedScores {
+  labels: LabelEmbeddings;
+  logitScale: number;
+  scores: ImageScores;
+  topByK: Map<number, LabelScore[]>;
+}
+
+/** Keyed by the image embedding, so entries vanish with the images they belong to. */
+const scoreCache = new WeakMap<Float32Array, CachedScores>();
+
+function cachedScores(
+  embedding: Float32Array,
+  labels: LabelEmbeddings,
+  logitScale: number,
+): CachedScores | null {
+  if (labels.labelIds.length === 0 || embedding.length !== labels.dim) return null;
+  const cached = scoreCache.get(embedding);
+  if (cached && cached.labels === labels && cached.logitScale === logitScale) return cached;
+  const cosines = cosineScores(embedding, labels.embeddings, labels.dim);
+  const fresh: CachedScores = {
+    labels,
+    logitScale,
+    scores: { cosines, probabilities: softmaxWithScale(cosines, logitScale) },
+    topByK: new Map(),
+  };
+  scoreCache.set(embedding, fresh);
+  return fresh;
+}
+
+/** Cosines and probabilities of one image against every embedded label, or null if they do not fit together. */
+export function scoreImage(
+  embedding: Float32Array,
+  labels: LabelEmbeddings,
+  logitScale: number,
+): ImageScores | null {
+  return cachedScores(embedding, labels, logitScale)?.scores ?? null;
+}
+
+/** The model's logit scale (exp of the learned temperature), or null before a model is loaded. */
+export function selectLogitScale(state: LensState): number | null {
+  return state.model?.manifest.logitScale ?? null;
+}
+
+/** The `k` most probable labels of one image, best first; empty until both it and the labels are embedded. */
+export function selectTopLabels(state: LensState, imageId: string, k = 3): LabelScore[] {
+  const embedding = state.images[imageId]?.embedding;
+  const labels = state.labelEmbeddings;
+  const logitScale = selectLogitScale(state);
+  if (!embedding || !labels || logitScale === null) return EMPTY_SCORES;
+  const cached = cachedScores(embedding, labels, logitScale);
+  if (!cached) return EMPTY_SCORES;
+  let top = cached.topByK.get(k);
+  if (!top) {
+    top = topK(cached.scores.probabilities, k).map(({ index }) => ({
+      labelId: labels.labelIds[index] ?? '',
+      label: labels.labelTexts[index] ?? '',
+      probability: cached.scores.probabilities[index] ?? 0,
+      cosine: cached.scores.cosines[index] ?? 0,
+    }));
+    cached.topByK.set(k, top);
+  }
+  return top;
+}
+
+/** Memoises a function of a few values by identity (the last call only, which is what render loops need). */
+function memoLast<Args extends unknown[], Result>(
+  compute: (...args: Args) => Result,
+): (...args: Args) => Result {
+  let lastArgs: Args | null = null;
+  let lastResult: Result;
+  return (...args: Args) => {
+    if (lastArgs && args.length === lastArgs.length && args.every((arg, i) => Object.is(arg, lastArgs![i]))) {
+      return lastResult;
+    }
+    lastResult = compute(...args);
+    lastArgs = args;
+    return lastResult;
+  };
+}
+
+const rankImages = memoLast(
+  (
+    imageIds: string[],
+    images: Record<string, ImageEntry>,
+    labels: LabelEmbeddings | null,
+    selectedLabelId: string | null,
+    logitScale: number | null,
+  ): string[] => {
+    const labelIndex = selectedLabelId && labels ? labels.labelIds.indexOf(selectedLabelId) : -1;
+    if (!labels || labelIndex < 0 || logitScale === null) return imageIds;
+    const ranked: { id: string; probability: number }[] = [];
+    const unscored: string[] = [];
+    for (const id of imageIds) {
+      const embedding = images[id]?.embedding;
+      const scores = embedding ? scoreImage(embedding, labels, logitScale) : null;
+      if (scores) ranked.push({ id, probability: scores.probabilities[labelIndex] ?? 0 });
+      else unscored.push(id);
+    }
+    // Array.prototype.sort is stable, so equal probabilities keep the order the images were added in.
+    ranked.sort((a, b) => b.probability - a.probability);
+    return [...ranked.map((entry) => entry.id), ...unscored];
+  },
+);
+
+/**
+ * Image ids in display order: by descending probability of the selected label (images not yet embedded last),
+ * or in the order they were added when no label is selected.
+ */
+export function selectRankedImageIds(state: LensState): string[] {
+  return rankImages(
+    state.imageIds,
+    state.images,
+    state.labelEmbeddings,
+    state.selectedLabelId,
+    selectLogitScale(state),
+  );
+}
+
+const countTopLabels = memoLast(
+  (
+    imageIds: string[],
+    images: Record<string, ImageEntry>,
+    labels: LabelEmbeddings | null,
+    logitScale: number | null,
+  ): Record<string, number> => {
+    const counts: Record<string, number> = {};
+    if (!labels || logitScale === null) return counts;
+    for (const id of imageIds) {
+      const embedding = images[id]?.embedding;
+      const scores = embedding ? scoreImage(embedding, labels, logitScale) : null;
+      const best = scores ? topK(scores.probabilities, 1)[0] : undefined;
+      const labelId = best ? labels.labelIds[best.index] : undefined;
+      if (labelId) counts[labelId] = (counts[labelId] ?? 0) + 1;
+    }
+    return counts;
+  },
+);
+
+/** For each label id: how many images have it as their most probable label. */
+export function selectTopLabelCounts(state: LensState): Record<string, number> {
+  return countTopLabels(state.imageIds, state.images, state.labelEmbeddings, selectLogitScale(state));
+}
+
+/** Mean worker time per embedded image in the current or last run, or null before any image. */
+export function selectMeanImageMs(state: LensState): number | null {
+  return state.run.embedded > 0 ? state.run.workerMs / state.run.embedded : null;
+}
+
+/** Per label id: whether one of its prompts was cut to the text context. */
+export function selectTruncatedLabelIds(state: LensState): ReadonlySet<string> {
+  return truncatedIds(state.labelEmbeddings);
+}
+
+const truncatedIds = memoLast((labels: LabelEmbeddings | null): ReadonlySet<string> => {
+  const ids = new Set<string>();
+  labels?.truncated.forEach((isTruncated, index) => {
+    const id = labels.labelIds[index];
+    if (isTruncated && id) ids.add(id);
+  });
+  return ids;
+});
+
+/** One image's probability for one label, or null when either is not embedded. */
+export function selectLabelProbability(
+  state: LensState,
+  imageId: string,
+  labelId: string | null,
+): number | null {
+  const embedding = state.images[imageId]?.embedding;
+  const labels = state.labelEmbeddings;
+  const logitScale = selectLogitScale(state);
+  if (!embedding || !labels || !labelId || logitScale === null) return null;
+  const index = labels.labelIds.indexOf(labelId);
+  const scores = index >= 0 ? scoreImage(embedding, labels, logitScale) : null;
+  return scores?.probabilities[index] ?? null;
+}

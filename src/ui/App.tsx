@@ -1,0 +1,28 @@
+import { DropZone } from './DropZone';
+import { Header } from './Header';
+import { LabelEditor } from './LabelEditor';
+import { Notices } from './Notices';
+import { ResultsPanel } from './ResultsPanel';
+import { StatusBar } from './StatusBar';
+import { TemplatesEditor } from './TemplatesEditor';
+import { UpdatePrompt } from './UpdatePrompt';
+
+export function App() {
+  return (
+    <DropZone>
+      <div className="app">
+        <Header />
+        <div className="workspace">
+          <aside className="sidebar" aria-label="Labels and prompts">
+            <LabelEditor />
+            <TemplatesEditor />
+          </aside>
+          <ResultsPanel />
+        </div>
+        <StatusBar />
+      </div>
+      <Notices />
+      <UpdatePrompt />
+    </DropZone>
+  );
+}

@@ -1,0 +1,84 @@
+import { memo } from 'react';
+import { removeImage } from '../state/engineBridge';
+import type { ImageEntry } from '../state/imagesSlice';
+import { selectLabelProbability, selectTopLabels } from '../state/selectors';
+import { useLensStore } from '../state/store';
+import { formatMs, formatPercent } from './format';
+import { ScoreRow } from './ScoreRow';
+
+const TOP_LABELS = 3;
+
+function statusText(image: ImageEntry): string {
+  switch (image.status) {
+    case 'queued':
+      return 'Waiting…';
+    case 'embedding':
+      return 'Embedding…';
+    case 'failed':
+      return image.error ?? 'Could not be embedded.';
+    case 'done':
+      return 'Add labels to classify.';
+  }
+}
+
+/** One image: its thumbnail, name and top labels. Subscribes to its own entry only, so cards re-render alone. */
+export const ImageCard = memo(function ImageCard({ imageId }: { imageId: string }) {
+  const image = useLensStore((state) => state.images[imageId]);
+  const topLabels = useLensStore((state) => selectTopLabels(state, imageId, TOP_LABELS));
+  const selectedLabelId = useLensStore((state) => state.selectedLabelId);
+  const selectedLabel = useLensStore(
+    (state) =>
+      state.labelEmbeddings?.labelTexts[state.labelEmbeddings.labelIds.indexOf(state.selectedLabelId ?? '')],
+  );
+  const selectedProbability = useLensStore((state) =>
+    selectLabelProbability(state, imageId, selectedLabelId),
+  );
+  if (!image) return null;
+
+  return (
+    <article className="card" data-testid="image-card" data-status={image.status} aria-label={image.name}>
+      <div className="card__thumb">
+        {image.thumbnailUrl ? (
+          <img src={image.thumbnailUrl} alt={image.name} loading="lazy" decoding="async" draggable={false} />
+        ) : (
+          <div className={`card__placeholder card__placeholder--${image.status}`} aria-hidden="true" />
+        )}
+        {selectedProbability !== null && selectedLabel && (
+          <span className="card__badge" title={`Probability of “${selectedLabel}”`}>
+            {formatPercent(selectedProbability)}
+          </span>
+        )}
+        <button
+          type="button"
+          className="card__remove"
+          aria-label={`Remove ${image.name}`}
+          title="Remove"
+          onClick={() => removeImage(imageId)}
+        >
+          ×
+        </button>
+      </div>
+      <div className="card__body">
+        <p className="card__name" title={image.name}>
+          {image.name}
+        </p>
+        {topLabels.length > 0 ? (
+          <ol className="card__scores" aria-label={`Top labels for ${image.name}`}>
+            {topLabels.map((score) => (
+              <ScoreRow key={score.labelId} score={score} isHighlighted={score.labelId === selectedLabelId} />
+            ))}
+          </ol>
+        ) : (
+          <p className={image.status === 'failed' ? 'card__status card__status--error' : 'card__status'}>
+            {statusText(image)}
+          </p>
+        )}
+        {image.ms !== null && image.status === 'done' && (
+          <p className="card__meta">
+            {image.width}×{image.height} · {formatMs(image.ms)}
+          </p>
+        )}
+      </div>
+    </article>
+  );
+});

@@ -1,0 +1,108 @@
+import { memo, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { removeLabel, updateLabel } from '../state/engineBridge';
+import type { Label } from '../state/labelsSlice';
+import { useLensStore } from '../state/store';
+
+interface LabelRowProps {
+  label: Label;
+  /** Images whose most probable label this is. */
+  count: number;
+  isSelected: boolean;
+  isTruncated: boolean;
+}
+
+/** One label: click to rank the images by it, edit in place, or remove. */
+export const LabelRow = memo(function LabelRow({ label, count, isSelected, isTruncated }: LabelRowProps) {
+  const toggleSelectedLabel = useLensStore((state) => state.toggleSelectedLabel);
+  const [draft, setDraft] = useState<string | null>(null);
+  const [isInvalid, setIsInvalid] = useState(false);
+  /** Set by Escape, so the blur that follows the input's removal does not save the abandoned draft. */
+  const isAbandoned = useRef(false);
+
+  const startEditing = () => {
+    isAbandoned.current = false;
+    setDraft(label.text);
+  };
+  const stopEditing = () => {
+    setDraft(null);
+    setIsInvalid(false);
+  };
+  const save = (event?: FormEvent) => {
+    event?.preventDefault();
+    if (draft === null || isAbandoned.current) return;
+    if (draft.trim() === label.text || updateLabel(label.id, draft)) stopEditing();
+    else setIsInvalid(true);
+  };
+  const onKeyDown = (event: KeyboardEvent<HTMLInputElement>) => {
+    if (event.key !== 'Escape') return;
+    isAbandoned.current = true;
+    stopEditing();
+  };
+
+  if (draft !== null) {
+    return (
+      <li className="label-row label-row--editing">
+        <form className="label-row__form" onSubmit={save}>
+          <input
+            className="input input--small"
+            aria-label={`Edit label ${label.text}`}
+            aria-invalid={isInvalid || undefined}
+            title={isInvalid ? 'Blank, or the same as another label' : undefined}
+            value={draft}
+            autoFocus
+            onChange={(event) => {
+              setDraft(event.target.value);
+              setIsInvalid(false);
+            }}
+            onKeyDown={onKeyDown}
+            onBlur={() => save()}
+          />
+        </form>
+      </li>
+    );
+  }
+
+  return (
+    <li className={isSelected ? 'label-row label-row--selected' : 'label-row'}>
+      <button
+        type="button"
+        className="label-row__name"
+        aria-pressed={isSelected}
+        aria-label={`Rank images by ${label.text}`}
+        title="Rank the images by this label"
+        onClick={() => toggleSelectedLabel(label.id)}
+        onDoubleClick={startEditing}
+      >
+        <span className="label-row__text">{label.text}</span>
+        {isTruncated && (
+          <span className="label-row__warning" title="A prompt for this label was too long and was cut">
+            cut
+          </span>
+        )}
+        {count > 0 && (
+          <span className="label-row__count" aria-label={`Top label of ${count} images`}>
+            {count}
+          </span>
+        )}
+      </button>
+      <button
+        type="button"
+        className="icon-button"
+        aria-label={`Edit label ${label.text}`}
+        title="Edit"
+        onClick={startEditing}
+      >
+        ✎
+      </button>
+      <button
+        type="button"
+        className="icon-button"
+        aria-label={`Remove label ${label.text}`}
+        title="Remove"
+        onClick={() => removeLabel(label.id)}
+      >
+        ×
+      </button>
+    </li>
+  );
+});

@@ -1,0 +1,30 @@
+/** Small text formatters shared by the components. */
+import type { Backend } from '../engine/manifest';
+
+const BACKEND_NAMES: Record<Backend, string> = { webgpu: 'WebGPU', wasm: 'WASM' };
+
+export function backendName(backend: Backend): string {
+  return BACKEND_NAMES[backend];
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(0)} KB`;
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
+}
+
+/** 0.873 → "87%", with one decimal below 10 % so small but non-zero probabilities do not read as 0. */
+export function formatPercent(probability: number): string {
+  const percent = probability * 100;
+  if (percent >= 9.95) return `${percent.toFixed(0)}%`;
+  if (percent >= 0.05) return `${percent.toFixed(1)}%`;
+  return '<0.1%';
+}
+
+export function formatMs(ms: number): string {
+  return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`;
+}
+
+export function formatRate(perSecond: number): string {
+  return perSecond >= 10 ? perSecond.toFixed(0) : perSecond.toFixed(1);
+}

@@ -1,0 +1,138 @@
+/**
+ * The worker side of the protocol: routes typed requests to an engine and posts exactly one reply per request,
+ * plus events. It never touches `self`; the worker entry passes `post`, and tests pass a fake engine and a fake
+ * `post`.
+ */
+import { ProtocolError, describeError } from '../engine/errors';
+import type { ImageSink } from '../engine/imageBatches';
+import type { LoadEvent } from '../engine/zeroShotEngine';
+import {
+  isWorkerRequest,
+  type EmbedImagesParams,
+  type EmbedImagesResult,
+  type EmbedLabelsParams,
+  type EmbedLabelsResult,
+  type EngineEvent,
+  type LoadedModel,
+  type LoadModelParams,
+  type RequestMap,
+  type RequestType,
+  type WorkerMessage,
+  type WorkerRequest,
+} from './protocol';
+
+/** What the handler needs of an engine (ZeroShotEngine in the worker). */
+export interface HandlerEngine {
+  load(params: LoadModelParams, emit: (event: LoadEvent) => void): Promise<LoadedModel>;
+  embedLabels(params: EmbedLabelsParams): Promise<EmbedLabelsResult>;
+  embedImages(params: EmbedImagesParams, sink: ImageSink, signal: AbortSignal): Promise<EmbedImagesResult>;
+  dispose(): Promise<void> | void;
+}
+
+export type PostMessage = (message: WorkerMessage, transfer: Transferable[]) => void;
+
+interface Reply<K extends RequestType> {
+  value: RequestMap[K]['result'];
+  transfer: Transferable[];
+}
+
+/** The buffer behind `array`, when handing it over cannot detach anything else (the view covers all of it). */
+function ownBuffer(array: Float32Array): Transferable[] {
+  const { buffer } = array;
+  return buffer instanceof ArrayBuffer && array.byteOffset === 0 && array.byteLength === buffer.byteLength
+    ? [buffer]
+    : [];
+}
+
+export class WorkerHandler {
+  /** Running embedImages requests, so that 'cancel' can stop them. */
+  private readonly running = new Map<number, AbortController>();
+
+  constructor(
+    private readonly engine: HandlerEngine,
+    private readonly post: PostMessage,
+  ) {}
+
+  /** Handles one message from the page; resolves once its reply is posted. Never throws. */
+  async handle(message: unknown): Promise<void> {
+    if (!isWorkerRequest(message)) {
+      const id = (message as { id?: unknown } | null)?.id;
+      if (typeof id === 'number') {
+        this.postError(
+          id,
+          new ProtocolError(
+            `The worker received a request it does not understand (type ${JSON.stringify((message as { type?: unknown }).type)}).`,
+          ),
+        );
+      }
+      return;
+    }
+    try {
+      const { value, transfer } = await this.dispatch(message);
+      this.post({ kind: 'result', id: message.id, value }, transfer);
+    } catch (error) {
+      this.postError(message.id, error);
+    }
+  }
+
+  private dispatch(request: WorkerRequest): Promise<Reply<RequestType>> {
+    switch (request.type) {
+      case 'loadModel':
+        return this.loadModel(request.params);
+      case 'embedLabels':
+        return this.embedLabels(request.params);
+      case 'embedImages':
+        return this.embedImages(request.id, request.params);
+      case 'cancel':
+        return Promise.resolve(this.cancel(request.params.targetId));
+      case 'dispose':
+        return this.dispose();
+    }
+  }
+
+  private async loadModel(params: LoadModelParams): Promise<Reply<'loadModel'>> {
+    const value = await this.engine.load(params, (event) => this.postEvent(event));
+    return { value, transfer: [] };
+  }
+
+  private async embedLabels(params: EmbedLabelsParams): Promise<Reply<'embedLabels'>> {
+    const value = await this.engine.embedLabels(params);
+    return { value, transfer: ownBuffer(value.embeddings) };
+  }
+
+  private async embedImages(requestId: number, params: EmbedImagesParams): Promise<Reply<'embedImages'>> {
+    const controller = new AbortController();
+    this.running.set(requestId, controller);
+    try {
+      const sink: ImageSink = {
+        image: (e) => this.postEvent({ type: 'imageEmbedded', requestId, ...e }, ownBuffer(e.embedding)),
+        failed: (e) => this.postEvent({ type: 'imageFailed', requestId, ...e }),
+      };
+      const value = await this.engine.embedImages(params, sink, controller.signal);
+      return { value, transfer: [] };
+    } finally {
+      this.running.delete(requestId);
+    }
+  }
+
+  private cancel(targetId: number): Reply<'cancel'> {
+    const controller = this.running.get(targetId);
+    controller?.abort();
+    return { value: { cancelled: controller !== undefined }, transfer: [] };
+  }
+
+  private async dispose(): Promise<Reply<'dispose'>> {
+    for (const controller of this.running.values()) controller.abort();
+    await this.engine.dispose();
+    return { value: null, transfer: [] };
+  }
+
+  private postEvent(event: EngineEvent, transfer: Transferable[] = []): void {
+    this.post({ kind: 'event', event }, transfer);
+  }
+
+  private postError(id: number, error: unknown): void {
+    const name = error instanceof Error && error.name ? error.name : 'Error';
+    this.post({ kind: 'error', id, name, message: describeError(error) }, []);
+  }
+}

@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+// Kept apart from vite.config.ts so unit tests load neither the PWA plugin nor the ORT file copier.
+export default defineConfig({
+  test: {
+    environment: 'node',
+    include: ['src/**/*.test.ts', 'src/**/*.test.tsx', 'scripts/**/*.test.ts'],
+    exclude: ['e2e/**', 'node_modules/**', 'dist/**'],
+    // The build machine is small; one worker keeps test runs from competing with model training.
+    maxWorkers: 1,
+  },
+});
