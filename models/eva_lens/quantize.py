@@ -28,6 +28,7 @@ Formats:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
@@ -38,6 +39,8 @@ from onnx import TensorProto, helper, numpy_helper
 INT8_QMAX = 127  # symmetric int8 range [-127, 127]; -128 is never produced, so negation stays in range
 Q4_QMAX = 15  # uint4 codes [0, 15]
 Q4_DEFAULT_ZERO_POINT = 8  # code and zero point of an all-zero block (dequantizes to exactly 0)
+Q8_QMAX = 255
+Q8_DEFAULT_ZERO_POINT = 128
 GATHER_MIN_ROWS = 1024  # only vocab-sized tables are quantized; small lookup tables stay float32
 FP16_MAX = 65504.0  # largest finite float16
 FP16_MASK_VALUE = -1.0e4  # replaces -inf and float32 "minus infinity" sentinels (masks): finite with headroom
@@ -159,6 +162,18 @@ def quantize_q4_blocks(weight: np.ndarray, block_size: int = 32) -> Q4Weight:
     zp_even[:, :k_blocks] = zp
     zp_packed = (zp_even[:, 0::2] | (zp_even[:, 1::2] << 4)).astype(np.uint8)  # [N, ceil(kb/2)]
     return Q4Weight(packed=packed, scales=scale, zero_points=zp_packed, k=k, n=n, block_size=block_size)
+
+
+@dataclass(frozen=True)
+class Q8Weight:
+    """A ``[K, N]`` weight for MatMulNBits ``bits=8``: one code per byte, one zero point per byte."""
+
+    codes: np.ndarray  # [N, k_blocks, block_size] uint8
+    scales: np.ndarray  # [N, k_blocks] float32
+    zero_points: np.ndarray  # [N, k_blocks] uint8
+    k: int
+    n: int
+    block_size: int
 
 
 def unpack_q4_codes(q4: Q4Weight) -> tuple[np.ndarray, np.ndarray]:
@@ -474,13 +489,58 @@ def _ensure_ms_opset(model: onnx.ModelProto) -> None:
         model.opset_import.append(helper.make_opsetid(MS_DOMAIN, 1))
 
 
+def quantize_q8_blocks(weight: np.ndarray, block_size: int = 32) -> Q8Weight:
+    """Asymmetric 8-bit block quantization of a ``[K, N]`` weight along K, for MatMulNBits with ``bits=8``.
+
+    The same maths as :func:`quantize_q4_blocks` with codes in [0, 255] (``scale = (hi - lo) / 255``, empty block:
+    code = zero point = 128), one code per byte and one zero point per byte.
+    """
+    w = np.asarray(weight, dtype=np.float32)
+    if w.ndim != 2:
+        raise ValueError(f"expected a 2-D weight, got shape {w.shape}")
+    k, n = w.shape
+    k_blocks = -(-k // block_size)
+    padded = np.zeros((k_blocks * block_size, n), dtype=np.float32)
+    padded[:k] = w
+    blocks = np.ascontiguousarray(padded.T).reshape(n, k_blocks, block_size)  # [N, kb, bs]
+    lo = np.minimum(blocks.min(axis=2), np.float32(0))
+    hi = np.maximum(blocks.max(axis=2), np.float32(0))
+    scale = ((hi - lo) / np.float32(Q8_QMAX)).astype(np.float32)
+    empty = scale == 0
+    safe_scale = np.where(empty, np.float32(1), scale).astype(np.float32)
+    zp = np.clip(np.round(-lo / safe_scale), 0, Q8_QMAX)
+    zp = np.where(empty, np.float32(Q8_DEFAULT_ZERO_POINT), zp)
+    codes = np.clip(np.round(blocks / safe_scale[:, :, None]) + zp[:, :, None], 0, Q8_QMAX)
+    codes = np.where(empty[:, :, None], np.float32(Q8_DEFAULT_ZERO_POINT), codes).astype(np.uint8)
+    return Q8Weight(codes=codes, scales=scale, zero_points=zp.astype(np.uint8), k=k, n=n, block_size=block_size)
+
+
+def dequantize_q8(q8: Q8Weight) -> np.ndarray:
+    centred = q8.codes.astype(np.float32) - q8.zero_points[:, :, None].astype(np.float32)
+    dense = centred * q8.scales[:, :, None]
+    return np.ascontiguousarray(dense.reshape(q8.n, -1)[:, : q8.k].T)
+
+
+# Which linear layers of an exported EVA-CLIP tower stay at 8 bits in the "q4" variant: all but the MLP up-projections
+# (vision mlp.w1/w2, text mlp.c_fc), which hold about half of the weights. Measured in onnxruntime-web on a
+# random-weight EVA02-CLIP-B/16 image tower (random inputs, cosine to fp32): 4 bits everywhere 0.95; residual
+# projections at 8 bits 0.970; this split 0.98+ (see models/tests/test_export.py). Node names come from the
+# exporter's module scopes (e.g. /visual/blocks.3/mlp/w1/MatMul).
+EVA_EIGHT_BIT_NODES = r"^/(visual|text)/(?!.*/mlp/(w1|w2|c_fc)/)"
+
+
 def quantize_q4(
     model: onnx.ModelProto,
     block_size: int = 32,
     accuracy_level: int = 0,
     gather_min_rows: int = GATHER_MIN_ROWS,
+    eight_bit_nodes: str | None = EVA_EIGHT_BIT_NODES,
 ) -> onnx.ModelProto:
-    """4-bit weight-only quantization with ``com.microsoft.MatMulNBits`` (bits 4).
+    """4-bit weight-only quantization with ``com.microsoft.MatMulNBits`` (bits 4; bits 8 for ``eight_bit_nodes``).
+
+    Nodes whose name matches the regex ``eight_bit_nodes`` (default: every EVA-CLIP linear layer except the MLP
+    up-projections, see :data:`EVA_EIGHT_BIT_NODES`) get 8-bit blocks from :func:`quantize_q8_blocks`; pass ``None`` for 4 bits
+    everywhere.
 
     The same MatMul/Gemm nodes as :func:`quantize_int8` become ``MatMulNBits(A, B, scales, zero_points)`` with
     attributes ``K, N, bits=4, block_size, accuracy_level``, weights from :func:`quantize_q4_blocks` (K padded to a
@@ -488,19 +548,27 @@ def quantize_q4(
     kernel quantize A to int8 per block (faster on WASM, less accurate). Gemm bias is kept as an ``Add``. Large
     Gathers become int8 per-row tables as in :func:`quantize_int8`. Adds the ``com.microsoft`` opset import.
     """
-    weights: dict[tuple[str, bool, float], tuple[str, str, str, int, int]] = {}
+    weights: dict[tuple[str, bool, float, int], tuple[str, str, str, int, int]] = {}
+
+    pattern = re.compile(eight_bit_nodes) if eight_bit_nodes else None
 
     def emit(editor: _GraphEditor, lin: _Linear, out: str) -> list[onnx.NodeProto]:
-        key = _weight_key(lin)
+        bits = 8 if pattern is not None and pattern.search(lin.node_name or "") else 4
+        key = (*_weight_key(lin), bits)
         if key not in weights:
-            q4 = quantize_q4_blocks(_linear_weight(editor, lin), block_size)
             base = _weight_base(lin)
+            if bits == 8:
+                q8 = quantize_q8_blocks(_linear_weight(editor, lin), block_size)
+                packed, scales_, zps_, k_, n_ = q8.codes, q8.scales, q8.zero_points, q8.k, q8.n
+            else:
+                q4 = quantize_q4_blocks(_linear_weight(editor, lin), block_size)
+                packed, scales_, zps_, k_, n_ = q4.packed, q4.scales, q4.zero_points, q4.k, q4.n
             weights[key] = (
-                editor.add_initializer(q4.packed, f"{base}.q4"),
-                editor.add_initializer(q4.scales, f"{base}.q4_scales"),
-                editor.add_initializer(q4.zero_points, f"{base}.q4_zero_points"),
-                q4.k,
-                q4.n,
+                editor.add_initializer(packed, f"{base}.q{bits}"),
+                editor.add_initializer(scales_, f"{base}.q{bits}_scales"),
+                editor.add_initializer(zps_, f"{base}.q{bits}_zero_points"),
+                k_,
+                n_,
             )
         b, scales, zps, k, n = weights[key]
         node = helper.make_node(
@@ -511,7 +579,7 @@ def quantize_q4(
             domain=MS_DOMAIN,
             K=k,
             N=n,
-            bits=4,
+            bits=bits,
             block_size=block_size,
             accuracy_level=accuracy_level,
         )

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import zlib
 from collections import OrderedDict
 from pathlib import Path
@@ -39,13 +40,27 @@ _STD = {"weight": WEIGHT_STD, "bias": BIAS_STD, "norm_weight": NORM_NOISE_STD, "
         "position": POSITION_STD}
 
 
+# Weights that write into the residual stream: EVA's ``fix_init_weight`` divides them by sqrt(2 * (layer + 1)) at
+# init (eva_vit_model.py); applied to both towers so that an untrained model's blocks add to the residual stream as
+# they do in the real architecture, instead of each block drowning the signal of the ones before.
+_RESIDUAL_OUT = re.compile(r"\.(blocks|resblocks)\.(\d+)\.(attn\.proj|mlp\.w3|attn\.out_proj|mlp\.c_proj)\.weight$")
+
+
+def init_std(spec: ParamSpec) -> float:
+    std = _STD[spec.role]
+    match = _RESIDUAL_OUT.search(spec.name)
+    if match:
+        std /= math.sqrt(2.0 * (int(match.group(2)) + 1))
+    return std
+
+
 def random_tensor(spec: ParamSpec, seed: int) -> np.ndarray:
     """One tensor, float32; seeded by (seed, name) so any subset can be drawn in any order with the same values."""
     if spec.role == "scale":
         return np.full(spec.shape, LOGIT_SCALE, dtype=np.float32)
     rng = np.random.default_rng([seed, zlib.crc32(spec.name.encode())])
     x = rng.standard_normal(spec.shape, dtype=np.float32)
-    x *= np.float32(_STD[spec.role])
+    x *= np.float32(init_std(spec))
     if spec.role == "norm_weight":
         x += np.float32(1.0)
     return x

@@ -21,7 +21,7 @@ from eva_lens.ort_node import run_onnx_sets
 from eva_lens.package import PackageInfo, build_package
 from eva_lens.random_checkpoint import make_random_checkpoint
 
-MIN_COSINE = {"fp32": 0.9999, "int8": 0.99, "q4": 0.97}
+MIN_COSINE = {"fp32": 0.9999, "fp16": 0.999, "int8": 0.99, "q4": 0.97}
 ARTIFACTS = Path(__file__).resolve().parents[1] / ".artifacts"
 PROMPTS = [[49406, 320, 1125, 539, 320, 2368, 269, 49407], [49406, 736, 49407], [49406, 320, 736, 1565, 530, 320, 3360, 269, 49407]]
 
@@ -72,12 +72,12 @@ def _check(model: EvaClip, model_dir: Path, dtypes: list[str], seed: int = 0) ->
 @pytest.fixture(scope="module")
 def b16(tmp_path_factory):
     out = ARTIFACTS / "eva02-b16-random"  # kept (git-ignored) for the app's benchmark and browser tests
-    return _package("EVA02-CLIP-B-16", out, ["fp32", "int8", "q4"])
+    return _package("EVA02-CLIP-B-16", out, ["fp32", "fp16", "int8", "q4"])
 
 
 def test_b16_onnx_matches_pytorch(b16) -> None:
     model, model_dir = b16
-    report = _check(model, model_dir, ["fp32", "int8", "q4"])
+    report = _check(model, model_dir, ["fp32", "fp16", "int8", "q4"])
     (model_dir / "parity.json").write_text(json.dumps(report, indent=1))
     for dtype, cos in report.items():
         assert cos["image"] >= MIN_COSINE[dtype], (dtype, cos)

@@ -1,0 +1,100 @@
+// Runs every suite of the project and ends with one line totalling them: `N passed, N failed`.
+// Static checks (tsc, ESLint, Prettier) count as one test each; pytest, Vitest and Playwright are counted from their
+// own machine-readable reports, so the total is exact rather than parsed from human output.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+
+const REPORTS = 'test-results';
+mkdirSync(REPORTS, { recursive: true });
+
+/** Runs a command with inherited output; returns its exit status. */
+function run(cmd, args, env = {}) {
+  console.log(`\n$ ${cmd} ${args.join(' ')}`);
+  const res = spawnSync(cmd, args, { stdio: 'inherit', env: { ...process.env, ...env } });
+  return res.status ?? 1;
+}
+
+function readJson(path) {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
+const totals = [];
+function record(suite, passed, failed, skipped = 0) {
+  totals.push({ suite, passed, failed, skipped });
+  console.log(`[${suite}] ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+}
+
+function staticCheck(name, cmd, args) {
+  const ok = run(cmd, args) === 0;
+  record(name, ok ? 1 : 0, ok ? 0 : 1);
+}
+
+/** pytest's JUnit XML: count testcases and their failure/error/skipped children. */
+function pytestCounts(path) {
+  if (!existsSync(path)) return null;
+  const xml = readFileSync(path, 'utf8');
+  const cases = xml.match(/<testcase\b[\s\S]*?(?:\/>|<\/testcase>)/g) ?? [];
+  let failed = 0;
+  let skipped = 0;
+  for (const c of cases) {
+    if (/<(failure|error)\b/.test(c)) failed++;
+    else if (/<skipped\b/.test(c)) skipped++;
+  }
+  return { passed: cases.length - failed - skipped, failed, skipped };
+}
+
+const only = process.argv.slice(2);
+const wants = (name) => only.length === 0 || only.includes(name);
+
+if (wants('system')) {
+  if (run('bash', ['scripts/system-deps.sh']) !== 0) record('system-deps', 0, 1);
+}
+if (wants('static')) {
+  staticCheck('tsc', 'npx', ['tsc', '--noEmit']);
+  staticCheck('eslint', 'npx', ['eslint', '.']);
+  staticCheck('prettier', 'npx', ['prettier', '--check', '.']);
+}
+if (wants('pytest')) {
+  const xml = `${REPORTS}/pytest.xml`;
+  rmSync(xml, { force: true });
+  const status = run('/usr/bin/python3', ['-m', 'pytest', 'models/tests', '-q', `--junitxml=${xml}`], {
+    PYTHONPATH: 'models',
+    OPENBLAS_NUM_THREADS: '2',
+  });
+  const c = pytestCounts(xml);
+  if (c) record('pytest', c.passed, c.failed + (status !== 0 && c.failed === 0 ? 1 : 0), c.skipped);
+  else record('pytest', 0, 1);
+}
+if (wants('vitest')) {
+  const out = `${REPORTS}/vitest.json`;
+  rmSync(out, { force: true });
+  const status = run('npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${out}`]);
+  const r = readJson(out);
+  if (r) {
+    const failed = r.numFailedTests + (status !== 0 && r.numFailedTests === 0 ? 1 : 0);
+    record('vitest', r.numPassedTests, failed, r.numPendingTests + r.numTodoTests);
+  } else record('vitest', 0, 1);
+}
+if (wants('e2e')) {
+  const out = `${REPORTS}/playwright.json`;
+  rmSync(out, { force: true });
+  const status = run('npx', ['playwright', 'test']);
+  const r = readJson(out);
+  if (r?.stats) {
+    const failed = r.stats.unexpected + r.stats.flaky;
+    record('playwright', r.stats.expected, failed + (status !== 0 && failed === 0 ? 1 : 0), r.stats.skipped);
+  } else record('playwright', 0, 1);
+}
+
+const sum = (key) => totals.reduce((n, t) => n + t[key], 0);
+const passed = sum('passed');
+const failed = sum('failed');
+const skipped = sum('skipped');
+console.log('\nsummary by suite:');
+for (const t of totals) console.log(`  ${t.suite}: ${t.passed} passed, ${t.failed} failed, ${t.skipped} skipped`);
+console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+process.exit(failed === 0 && passed > 0 ? 0 : 1);
