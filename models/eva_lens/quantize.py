@@ -121,6 +121,32 @@ class Q4Weight:
     block_size: int
 
 
+def _asymmetric_blocks(
+    weight: np.ndarray, block_size: int, qmax: int, empty_code: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Codes ``[N, k_blocks, block_size]`` uint8, scales ``[N, k_blocks]`` float32 and zero points ``[N, k_blocks]``
+    uint8 of a ``[K, N]`` weight, quantized per block along K with codes in ``[0, qmax]`` (maths: see
+    :func:`quantize_q4_blocks`). K is zero-padded to a whole number of blocks."""
+    w = np.asarray(weight, dtype=np.float32)  # [K, N]
+    if w.ndim != 2:
+        raise ValueError(f"expected a 2-D weight, got shape {w.shape}")
+    k, n = w.shape
+    k_blocks = -(-k // block_size)
+    padded = np.zeros((k_blocks * block_size, n), dtype=np.float32)
+    padded[:k] = w
+    blocks = np.ascontiguousarray(padded.T).reshape(n, k_blocks, block_size)  # [N, kb, bs]
+    lo = np.minimum(blocks.min(axis=2), np.float32(0))  # [N, kb]
+    hi = np.maximum(blocks.max(axis=2), np.float32(0))  # [N, kb]
+    scale = ((hi - lo) / np.float32(qmax)).astype(np.float32)  # [N, kb]
+    empty = scale == 0
+    safe_scale = np.where(empty, np.float32(1), scale).astype(np.float32)
+    zp = np.clip(np.round(-lo / safe_scale), 0, qmax)  # [N, kb] float32
+    zp = np.where(empty, np.float32(empty_code), zp)
+    codes = np.clip(np.round(blocks / safe_scale[:, :, None]) + zp[:, :, None], 0, qmax)  # [N, kb, bs]
+    codes = np.where(empty[:, :, None], np.float32(empty_code), codes).astype(np.uint8)
+    return codes, scale, zp.astype(np.uint8)
+
+
 def quantize_q4_blocks(weight: np.ndarray, block_size: int = 32) -> Q4Weight:
     """Asymmetric 4-bit block quantization of a ``[K, N]`` weight along K, packed for MatMulNBits.
 
@@ -135,28 +161,11 @@ def quantize_q4_blocks(weight: np.ndarray, block_size: int = 32) -> Q4Weight:
 
     Dequantized weight: ``(q - zp) * scale``.
     """
-    w = np.asarray(weight, dtype=np.float32)  # [K, N]
-    if w.ndim != 2:
-        raise ValueError(f"expected a 2-D weight, got shape {w.shape}")
     if block_size < 16 or block_size & (block_size - 1):
         raise ValueError(f"block_size must be a power of two >= 16, got {block_size}")
-    k, n = w.shape
-    k_blocks = -(-k // block_size)
-    padded = np.zeros((k_blocks * block_size, n), dtype=np.float32)
-    padded[:k] = w
-    blocks = np.ascontiguousarray(padded.T).reshape(n, k_blocks, block_size)  # [N, kb, bs]
-
-    lo = np.minimum(blocks.min(axis=2), np.float32(0))  # [N, kb]
-    hi = np.maximum(blocks.max(axis=2), np.float32(0))  # [N, kb]
-    scale = ((hi - lo) / np.float32(Q4_QMAX)).astype(np.float32)  # [N, kb]
-    empty = scale == 0
-    safe_scale = np.where(empty, np.float32(1), scale).astype(np.float32)
-    zp = np.clip(np.round(-lo / safe_scale), 0, Q4_QMAX)  # [N, kb] float32
-    zp = np.where(empty, np.float32(Q4_DEFAULT_ZERO_POINT), zp)
-    codes = np.clip(np.round(blocks / safe_scale[:, :, None]) + zp[:, :, None], 0, Q4_QMAX)  # [N, kb, bs]
-    codes = np.where(empty[:, :, None], np.float32(Q4_DEFAULT_ZERO_POINT), codes).astype(np.uint8)
-    zp = zp.astype(np.uint8)
-
+    codes, scale, zp = _asymmetric_blocks(weight, block_size, Q4_QMAX, Q4_DEFAULT_ZERO_POINT)
+    k, n = np.asarray(weight).shape
+    k_blocks = scale.shape[1]
     packed = (codes[:, :, 0::2] | (codes[:, :, 1::2] << 4)).astype(np.uint8)  # [N, kb, bs/2]
     zp_even = np.zeros((n, k_blocks + (k_blocks & 1)), dtype=np.uint8)
     zp_even[:, :k_blocks] = zp
@@ -495,24 +504,9 @@ def quantize_q8_blocks(weight: np.ndarray, block_size: int = 32) -> Q8Weight:
     The same maths as :func:`quantize_q4_blocks` with codes in [0, 255] (``scale = (hi - lo) / 255``, empty block:
     code = zero point = 128), one code per byte and one zero point per byte.
     """
-    w = np.asarray(weight, dtype=np.float32)
-    if w.ndim != 2:
-        raise ValueError(f"expected a 2-D weight, got shape {w.shape}")
-    k, n = w.shape
-    k_blocks = -(-k // block_size)
-    padded = np.zeros((k_blocks * block_size, n), dtype=np.float32)
-    padded[:k] = w
-    blocks = np.ascontiguousarray(padded.T).reshape(n, k_blocks, block_size)  # [N, kb, bs]
-    lo = np.minimum(blocks.min(axis=2), np.float32(0))
-    hi = np.maximum(blocks.max(axis=2), np.float32(0))
-    scale = ((hi - lo) / np.float32(Q8_QMAX)).astype(np.float32)
-    empty = scale == 0
-    safe_scale = np.where(empty, np.float32(1), scale).astype(np.float32)
-    zp = np.clip(np.round(-lo / safe_scale), 0, Q8_QMAX)
-    zp = np.where(empty, np.float32(Q8_DEFAULT_ZERO_POINT), zp)
-    codes = np.clip(np.round(blocks / safe_scale[:, :, None]) + zp[:, :, None], 0, Q8_QMAX)
-    codes = np.where(empty[:, :, None], np.float32(Q8_DEFAULT_ZERO_POINT), codes).astype(np.uint8)
-    return Q8Weight(codes=codes, scales=scale, zero_points=zp.astype(np.uint8), k=k, n=n, block_size=block_size)
+    codes, scale, zp = _asymmetric_blocks(weight, block_size, Q8_QMAX, Q8_DEFAULT_ZERO_POINT)
+    k, n = np.asarray(weight).shape
+    return Q8Weight(codes=codes, scales=scale, zero_points=zp, k=k, n=n, block_size=block_size)
 
 
 def dequantize_q8(q8: Q8Weight) -> np.ndarray:

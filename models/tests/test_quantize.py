@@ -558,3 +558,30 @@ def test_torch_exported_towers():
                     assert inits[node.input[1]].data_type == TensorProto.FLOAT
             if name == "text_embeds":
                 assert "tok.weight" not in inits and inits["tok.weight.int8"].data_type == TensorProto.INT8
+
+
+def test_q4_variant_keeps_all_but_mlp_up_projections_at_8_bits() -> None:
+    """EVA node names decide the bit width; ORT's output equals x @ the numpy-dequantized weights."""
+    rng = np.random.default_rng(5)
+    w_up = rng.normal(0, 0.05, (96, 160)).astype(np.float32)
+    w_proj = rng.normal(0, 0.05, (160, 96)).astype(np.float32)
+    x = rng.normal(0, 1, (2, 3, 96)).astype(np.float32)
+    nodes = [
+        helper.make_node("MatMul", ["x", "w_up"], ["h"], name="/visual/blocks.0/mlp/w1/MatMul"),
+        helper.make_node("MatMul", ["h", "w_proj"], ["y"], name="/visual/blocks.0/attn/proj/MatMul"),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "mixed",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3, 96])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+        [numpy_helper.from_array(w_up, "w_up"), numpy_helper.from_array(w_proj, "w_proj")],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    quantized = q.quantize_q4(model)
+    bits = {n.name: next(a.i for a in n.attribute if a.name == "bits") for n in quantized.graph.node}
+    assert sorted(bits.values()) == [4, 8]
+    assert [b for name, b in bits.items() if "w1" in name] == [4]
+    y = run_onnx(quantized, {"x": x})["y"]
+    expected = (x @ q.dequantize_q4(q.quantize_q4_blocks(w_up))) @ q.dequantize_q8(q.quantize_q8_blocks(w_proj))
+    assert np.abs(y - expected).max() < 1e-4
