@@ -72,7 +72,13 @@ if (wants('pytest')) {
 if (wants('vitest')) {
   const out = `${REPORTS}/vitest.json`;
   rmSync(out, { force: true });
-  const status = run('npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${out}`]);
+  const status = run('npx', [
+    'vitest',
+    'run',
+    '--reporter=default',
+    '--reporter=json',
+    `--outputFile.json=${out}`,
+  ]);
   const r = readJson(out);
   if (r) {
     const failed = r.numFailedTests + (status !== 0 && r.numFailedTests === 0 ? 1 : 0);
@@ -95,6 +101,7 @@ const passed = sum('passed');
 const failed = sum('failed');
 const skipped = sum('skipped');
 console.log('\nsummary by suite:');
-for (const t of totals) console.log(`  ${t.suite}: ${t.passed} passed, ${t.failed} failed, ${t.skipped} skipped`);
+for (const t of totals)
+  console.log(`  ${t.suite}: ${t.passed} passed, ${t.failed} failed, ${t.skipped} skipped`);
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exit(failed === 0 && passed > 0 ? 0 : 1);
