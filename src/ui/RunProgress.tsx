@@ -2,11 +2,29 @@ import { cancel } from '../state/engineBridge';
 import { useLensStore } from '../state/store';
 import { formatRate } from './format';
 
+/** After Cancel: what the stopped batch got through, until the next batch starts or the images are cleared. */
+function CancelledRun({ embedded, total }: { embedded: number; total: number }) {
+  return (
+    <div className="progress" data-testid="progress" data-state="cancelled" role="status">
+      <div className="progress__text">
+        <span>
+          Cancelled ·{' '}
+          <strong>
+            {embedded} of {total}
+          </strong>{' '}
+          embedded
+        </span>
+      </div>
+    </div>
+  );
+}
+
 /** Progress of the batch being embedded, with its speed and a Cancel button. */
 export function RunProgress() {
   const run = useLensStore((state) => state.run);
   const isModelLoading = useLensStore((state) => state.modelStatus === 'loading');
-  if (!run.isRunning) return null;
+  if (!run.isRunning)
+    return run.wasCancelled ? <CancelledRun embedded={run.embedded} total={run.total} /> : null;
 
   const processed = run.embedded + run.failed;
   const fraction = run.total > 0 ? processed / run.total : 0;

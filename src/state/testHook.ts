@@ -1,0 +1,113 @@
+/**
+ * A read-only window onto the store for the Playwright suite (e2e/): `window.__evaLens.snapshot()` returns a
+ * plain-JSON copy of what the e2e tests cannot read from the page itself (embeddings, per-image times, the
+ * backend that really ran). It is installed only when the browser is driven by automation (`navigator.webdriver`),
+ * so people using the app never get it, and it offers no way to change state.
+ */
+import { useLensStore, type LensState } from './store';
+
+export interface LensSnapshot {
+  crossOriginIsolated: boolean;
+  modelStatus: LensState['modelStatus'];
+  modelError: string | null;
+  model: {
+    id: string;
+    name: string;
+    backend: string;
+    dtype: string;
+    threads: number;
+    loadMs: number;
+    logitScale: number;
+    probeCosine: { image: number; text: number };
+    fallbackNotes: string[];
+  } | null;
+  templates: string[];
+  labels: string[];
+  labelEmbeddingStatus: LensState['labelEmbeddingStatus'];
+  labelEmbeddingError: string | null;
+  /** The embedded label set (may lag behind `labels` while a newer set is being embedded). */
+  labelEmbeddings: { texts: string[]; dim: number; vectors: number[][]; ms: number } | null;
+  images: {
+    id: string;
+    name: string;
+    status: string;
+    error: string | null;
+    ms: number | null;
+    embedding: number[] | null;
+  }[];
+  run: { isRunning: boolean; total: number; embedded: number; failed: number; wasCancelled: boolean };
+  notices: string[];
+}
+
+function rows(flat: Float32Array, dim: number): number[][] {
+  const out: number[][] = [];
+  for (let start = 0; start + dim <= flat.length; start += dim)
+    out.push(Array.from(flat.subarray(start, start + dim)));
+  return out;
+}
+
+function takeSnapshot(state: LensState): LensSnapshot {
+  const { model, labelEmbeddings, run } = state;
+  return {
+    crossOriginIsolated: globalThis.crossOriginIsolated === true,
+    modelStatus: state.modelStatus,
+    modelError: state.modelError,
+    model: model && {
+      id: model.manifest.id,
+      name: model.manifest.name,
+      backend: model.backend,
+      dtype: model.dtype,
+      threads: model.threads,
+      loadMs: model.loadMs,
+      logitScale: model.manifest.logitScale,
+      probeCosine: { ...model.probeCosine },
+      fallbackNotes: [...model.fallbackNotes],
+    },
+    templates: [...state.templates],
+    labels: state.labels.map((label) => label.text),
+    labelEmbeddingStatus: state.labelEmbeddingStatus,
+    labelEmbeddingError: state.labelEmbeddingError,
+    labelEmbeddings: labelEmbeddings && {
+      texts: [...labelEmbeddings.labelTexts],
+      dim: labelEmbeddings.dim,
+      vectors: rows(labelEmbeddings.embeddings, labelEmbeddings.dim),
+      ms: labelEmbeddings.ms,
+    },
+    images: state.imageIds.flatMap((id) => {
+      const image = state.images[id];
+      if (!image) return [];
+      return [
+        {
+          id,
+          name: image.name,
+          status: image.status,
+          error: image.error,
+          ms: image.ms,
+          embedding: image.embedding ? Array.from(image.embedding) : null,
+        },
+      ];
+    }),
+    run: {
+      isRunning: run.isRunning,
+      total: run.total,
+      embedded: run.embedded,
+      failed: run.failed,
+      wasCancelled: run.wasCancelled,
+    },
+    notices: state.notices.map((notice) => notice.text),
+  };
+}
+
+declare global {
+  interface Window {
+    /** Present only under browser automation; see testHook.ts. */
+    __evaLens?: { snapshot(): LensSnapshot };
+  }
+}
+
+export function installTestHook(): void {
+  if (typeof window === 'undefined' || !navigator.webdriver) return;
+  Object.defineProperty(window, '__evaLens', {
+    value: Object.freeze({ snapshot: () => takeSnapshot(useLensStore.getState()) }),
+  });
+}
