@@ -130,6 +130,22 @@ describe('candidateList', () => {
     expect(names(candidateList(variants, gpu([], true), 'webgpu').candidates)).toEqual(['webgpu/fp32']);
   });
 
+  it('ranks variants by the backend they name first, then by the fastest kernels there, not manifest order', () => {
+    // The toolchain writes fp32 first; on WASM int8 must still come first and q4 before fp32.
+    const b16 = [
+      variant('fp32', ['webgpu', 'wasm']),
+      variant('fp16', ['webgpu'], ['shader-f16']),
+      variant('int8', ['wasm']),
+      variant('q4', ['webgpu', 'wasm']),
+    ];
+    expect(names(candidateList(b16, noGpu, 'auto').candidates)).toEqual([
+      'wasm/int8',
+      'wasm/q4',
+      'wasm/fp32',
+    ]);
+    expect(names(candidateList(b16, gpu([]), 'webgpu').candidates)).toEqual(['webgpu/q4', 'webgpu/fp32']);
+  });
+
   it('honours the user override', () => {
     expect(names(candidateList(variants, gpu(['shader-f16']), 'wasm').candidates)).toEqual([
       'wasm/int8',

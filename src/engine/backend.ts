@@ -2,7 +2,7 @@
  * Which backend runs the model: what this browser offers (WebGPU adapter and its features, WASM threads), the
  * ordered list of (backend, variant) candidates from the manifest, and loading the matching onnxruntime-web build.
  */
-import type { Backend, ManifestVariant } from './manifest';
+import type { Backend, Dtype, ManifestVariant } from './manifest';
 import type { BackendPreference } from '../worker/protocol';
 
 /** onnxruntime-web's API; `onnxruntime-web/wasm` and `onnxruntime-web/webgpu` share these types. */
@@ -94,10 +94,32 @@ function browserEnvironment(): CapabilityEnvironment {
 
 /**
  * The candidates to try, best first: for each backend (WebGPU then WASM for 'auto', only the chosen one
- * otherwise), each manifest variant meant for it, in manifest order. 'auto' skips a software WebGPU adapter
+ * otherwise), each manifest variant meant for it — variants that name this backend first in their `backends`
+ * come first, then by the kernel family that runs fastest there (see DTYPE_ORDER), then in manifest order. 'auto' skips a software WebGPU adapter
  * (SwiftShader runs a ViT-B image in minutes, WASM in about a second); choosing 'webgpu' still uses it.
  * `skipped` says in words what was left out.
  */
+/**
+ * Which dtype to try first on each backend, when the manifest ranks two variants alike. WASM: int8 MatMulInteger
+ * kernels run about 2x fp32 there, 4-bit MatMulNBits slower than fp32 (measured, see the issue #6 notes); WebGPU:
+ * fp16 when the adapter has shader-f16, then 4-bit, while int8 ops fall back to the CPU.
+ */
+const DTYPE_ORDER: Record<Backend, readonly Dtype[]> = {
+  wasm: ['int8', 'q4', 'fp32', 'fp16'],
+  webgpu: ['fp16', 'q4', 'fp32', 'int8'],
+};
+
+function rankVariants(variants: readonly ManifestVariant[], backend: Backend): ManifestVariant[] {
+  const order = DTYPE_ORDER[backend];
+  const key = (v: ManifestVariant) => [v.backends.indexOf(backend), order.indexOf(v.dtype)] as const;
+  // Array.prototype.sort is stable, so manifest order breaks the remaining ties.
+  return [...variants].sort((a, b) => {
+    const [ra, da] = key(a);
+    const [rb, db] = key(b);
+    return ra - rb || da - db;
+  });
+}
+
 export function candidateList(
   variants: readonly ManifestVariant[],
   capabilities: BackendCapabilities,
@@ -115,7 +137,7 @@ export function candidateList(
       skipped.push('WebGPU is not used: the only adapter is a software fallback, slower than WASM.');
       continue;
     }
-    for (const variant of variants) {
+    for (const variant of rankVariants(variants, backend)) {
       if (!variant.backends.includes(backend)) continue;
       const missing =
         backend === 'webgpu'
