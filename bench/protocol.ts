@@ -1,0 +1,183 @@
+/**
+ * What `bench/run.mjs` (Node) asks the bench page for, and what comes back. The page runs every case in a fresh
+ * dedicated worker (as the app runs its engine), so each case starts a new WebAssembly runtime: its session
+ * times are cold starts and its WASM memory is its own.
+ */
+import type { Backend, Dtype } from '../src/engine/manifest';
+
+/** onnxruntime-web settings shared by every case. */
+export interface OrtCaseSettings {
+  /** Absolute URL of the folder with `ort-wasm-simd-threaded.{mjs,wasm}`. */
+  wasmPaths: string;
+  threads: number;
+}
+
+/** One model × dtype × backend: cold start, image tower latency and throughput, text tower over many prompts. */
+export interface ModelCaseRequest extends OrtCaseSettings {
+  kind: 'model';
+  manifestUrl: string;
+  dtype: Dtype;
+  backend: Backend;
+  image: {
+    /** Batch-1 runs after the first run, not timed (the first runs after loading are slower). */
+    warmupRuns: number;
+    /** Timed batch-1 runs; the median is the latency. */
+    timedRuns: number;
+    /** Batch sizes for throughput, each run `batchRuns` times. */
+    batchSizes: number[];
+    batchRuns: number;
+  };
+  text: {
+    labels: string[];
+    template: string;
+    /** Prompts per text-tower run (the app's TextEmbedder default is 32). */
+    batchSize: number;
+    /** How many of the labels are also run padded to the context length (the baseline); 0 skips it. */
+    paddedPromptCount: number;
+    /**
+     * Also run all labels sorted by token count before batching (not what the app does today), to show what
+     * length-sorted batches would save.
+     */
+    sortedByLength: boolean;
+  };
+}
+
+/** MatMul micro-benchmark: the GFLOP/s this machine's WASM kernels reach (chains of `layers` MatMuls). */
+export interface MatmulCaseRequest extends OrtCaseSettings {
+  kind: 'matmul';
+  models: { kind: string; m: number; k: number; n: number; layers: number; url: string }[];
+  warmupRuns: number;
+  timedRuns: number;
+}
+
+/** Decode + PIL-exact preprocessing of real photos, where the app does it (worker) or on the main thread. */
+export interface PreprocessCaseRequest {
+  kind: 'preprocess';
+  imageUrls: string[];
+  size: number;
+  mean: [number, number, number];
+  std: [number, number, number];
+  /** Passes over the image list; the first pass is a warm-up (JIT) and is not timed. */
+  passes: number;
+}
+
+export type WorkerRequest = ModelCaseRequest | MatmulCaseRequest | PreprocessCaseRequest;
+
+/** Sizes in bytes read from inside the case (null where this browser does not expose them). */
+export interface MemoryReading {
+  /** The WebAssembly.Memory of onnxruntime-web (it only grows, so the last reading is the peak). */
+  wasmBytes: number | null;
+  /** `performance.memory.usedJSHeapSize` of the worker, where Chromium exposes it. */
+  jsHeapUsedBytes: number | null;
+}
+
+export interface TimedRuns {
+  ms: number[];
+  medianMs: number;
+  minMs: number;
+  maxMs: number;
+}
+
+export interface TextBatchTiming {
+  batch: number;
+  seqLen: number;
+  ms: number;
+}
+
+export interface ModelCaseResult {
+  kind: 'model';
+  modelId: string;
+  modelName: string;
+  dtype: Dtype;
+  backend: Backend;
+  /** The WebGPU adapter as the engine sees it (null on WASM). */
+  gpu: { features: string[]; isFallbackAdapter: boolean } | null;
+  threadsRequested: number;
+  /** `ort.env.wasm.numThreads` after the runtime started. */
+  threadsUsed: number | null;
+  crossOriginIsolated: boolean;
+  fileBytes: { image: number; text: number };
+  /** Fetch from the local server + sha256 check of both towers and the tokenizer (not part of the cold start). */
+  downloadMs: number;
+  /**
+   * The cold start: both `InferenceSession.create` calls, as the engine's `createSessions` makes them (the first
+   * one also starts the WASM runtime in this fresh worker).
+   */
+  sessionMs: number;
+  image: {
+    /** The very first batch-1 run (the manifest probe image), separately: it is much slower than the rest. */
+    firstRunMs: number;
+    probeCosine: number;
+    minProbeCosine: number;
+    warmupMs: number[];
+    batch1: TimedRuns;
+    batches: { batch: number; runs: TimedRuns }[];
+  };
+  text: {
+    probeCosine: number;
+    contextLength: number;
+    /** All labels at real length: TextEmbedder (tokenizer + batches padded to their longest prompt). */
+    realLength: {
+      prompts: number;
+      /** Mean token count of the prompts themselves (SOT and EOT included), before any padding. */
+      meanTokens: number;
+      totalMs: number;
+      towerMs: number;
+      batches: TextBatchTiming[];
+    };
+    /** The first `prompts` labels, every prompt padded to the context length (the baseline). */
+    paddedToContext: {
+      prompts: number;
+      towerMs: number;
+      batches: TextBatchTiming[];
+      /** Largest 1 − cosine between a padded prompt's embedding and its real-length one (padding must not matter). */
+      maxCosineGap: number;
+    } | null;
+    /** All (distinct) prompts sorted by token count, then batched: tower time only. */
+    sortedByLength: {
+      prompts: number;
+      towerMs: number;
+      batches: TextBatchTiming[];
+      maxCosineGap: number;
+    } | null;
+  };
+  memory: { afterSessions: MemoryReading; afterImage: MemoryReading; afterText: MemoryReading };
+}
+
+export interface MatmulCaseResult {
+  kind: 'matmul';
+  threadsUsed: number | null;
+  results: {
+    kind: string;
+    m: number;
+    k: number;
+    n: number;
+    layers: number;
+    sessionMs: number;
+    runs: TimedRuns;
+    gflops: number;
+    /** Cosine of the output to the fp32 graph's (same weights and input). */
+    cosineToFp32: number | null;
+  }[];
+}
+
+export interface PreprocessCaseResult {
+  kind: 'preprocess';
+  where: 'worker' | 'main-thread';
+  images: { url: string; width: number; height: number; decodeMs: number[]; preprocessMs: number[] }[];
+  /** Mean over images of the median decode + preprocess time. */
+  meanMsPerImage: number;
+}
+
+export type WorkerResult = ModelCaseResult | MatmulCaseResult | PreprocessCaseResult;
+
+export type WorkerReply = { ok: true; result: WorkerResult } | { ok: false; error: string };
+
+/** What the page offers `run.mjs` through `page.evaluate`. */
+export interface BenchPageApi {
+  environment(): { crossOriginIsolated: boolean; hardwareConcurrency: number; userAgent: string };
+  /** Runs a request in a fresh worker, which is terminated afterwards. */
+  inWorker(request: WorkerRequest): Promise<WorkerResult>;
+  /** The same preprocessing on the page's main thread (the baseline's way). */
+  preprocessOnMainThread(request: PreprocessCaseRequest): Promise<PreprocessCaseResult>;
+}
