@@ -1,6 +1,6 @@
-/* global setInterval, clearInterval */
 // What the bench ran on and what else was running: the machine is shared, so every result carries the load
 // average and the busiest processes before and after, and the renderer's memory is sampled from /proc.
+/* global setInterval, clearInterval */
 import { readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism, loadavg, release } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';

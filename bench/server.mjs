@@ -1,7 +1,7 @@
-/* global URL */
 // A small static server for the bench page: each URL prefix maps to one folder, and every answer carries the
 // cross-origin isolation headers (threads need SharedArrayBuffer) and `Cache-Control: no-store`, so every case
 // downloads its model afresh.
+/* global URL */
 import { createReadStream, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { extname, join, resolve, sep } from 'node:path';
