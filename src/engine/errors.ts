@@ -11,7 +11,9 @@ export type EngineErrorName =
   | 'ImageDecodeError'
   | 'CancelledError'
   | 'NotLoadedError'
-  | 'ProtocolError';
+  | 'ProtocolError'
+  | 'StorageFullError'
+  | 'ModelBusyError';
 
 abstract class EngineError extends Error {
   abstract override readonly name: EngineErrorName;
@@ -58,6 +60,32 @@ export class ProtocolError extends EngineError {
   override readonly name = 'ProtocolError';
 }
 
+/**
+ * The browser refused to store more bytes (quota or disk full). Thrown before a download or import starts when the
+ * storage estimate shows too little space, and when a write hits the quota; nothing else stored is removed. The byte
+ * counts are lost when the error crosses the worker boundary (only name and message travel).
+ */
+export class StorageFullError extends EngineError {
+  override readonly name = 'StorageFullError';
+  constructor(
+    message: string,
+    /** Bytes still needed, when known. */
+    readonly neededBytes: number | null = null,
+    /** Bytes free (quota − usage), when known. */
+    readonly freeBytes: number | null = null,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Another download or import of the same model is running (in another tab, or already in this one): two writers
+ * would tear each other's partial files, so the second one stops before writing anything.
+ */
+export class ModelBusyError extends EngineError {
+  override readonly name = 'ModelBusyError';
+}
+
 /** The error classes by name, so an error that crossed the worker boundary can be rebuilt as the same class. */
 export const ENGINE_ERRORS: Record<EngineErrorName, new (message: string) => Error> = {
   ManifestError,
@@ -67,6 +95,8 @@ export const ENGINE_ERRORS: Record<EngineErrorName, new (message: string) => Err
   CancelledError,
   NotLoadedError,
   ProtocolError,
+  StorageFullError,
+  ModelBusyError,
 };
 
 /** A readable message for anything thrown, including non-Error values. */

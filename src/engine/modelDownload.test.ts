@@ -1,13 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { CancelledError, ManifestError, ModelFileError } from './errors';
+import { CacheStorageModelStore } from './cacheModelStore';
+import { CancelledError, ManifestError, ModelFileError, StorageFullError } from './errors';
+import { MemoryModelStore } from './memoryModelStore';
 import { downloadModel, type ModelDownloadProgress } from './modelDownload';
-import { MemoryModelStore, StorageFullError } from './modelStore';
+import type { ModelStore } from './modelStore';
+import { FakeCacheStorage } from '../test/fakeCacheStorage';
 import { SERVED_MANIFEST_URL, rangeServer, servedModel } from '../test/rangeServer';
 
 const INT8_PATHS = ['tokenizer.json', 'image.int8.onnx', 'text.int8.onnx'];
 const INT8_BYTES = 700 + 2000 + 1500;
 
-async function storedBytes(store: MemoryModelStore, path: string): Promise<Uint8Array> {
+async function storedBytes(store: ModelStore, path: string): Promise<Uint8Array> {
   return new Uint8Array(await (await store.readFile('store-test', path)).arrayBuffer());
 }
 
@@ -202,5 +205,37 @@ describe('downloadModel', () => {
     for (const path of [...INT8_PATHS, 'image.q4.onnx']) {
       expect(await store.fileInfo('store-test', path)).toEqual({ committedBytes: null, partialBytes: null });
     }
+  });
+
+  it('resumes into Cache Storage from the last stored chunk and lists the model', async () => {
+    const model = await servedModel();
+    const caches = new FakeCacheStorage();
+    const open = () => new CacheStorageModelStore({ caches, chunkBytes: 256, estimate: async () => null });
+    const controller = new AbortController();
+    const cancelled = await downloadModel(SERVED_MANIFEST_URL, open(), {
+      dtypes: ['int8'],
+      fetch: rangeServer(model.files).fetch,
+      signal: controller.signal,
+      onProgress: (p) => {
+        if (p.file === 'image.int8.onnx' && p.loaded >= 700 + 1100) controller.abort();
+      },
+    }).catch((e: unknown) => e);
+    expect(cancelled).toBeInstanceOf(CancelledError);
+
+    // 1,152 bytes of the file had arrived (18 network chunks of 64): 4 chunk entries of 256, and close() stored the rest.
+    const reloaded = open();
+    const { partialBytes } = await reloaded.fileInfo('store-test', 'image.int8.onnx');
+    expect(partialBytes).toBe(1152);
+    expect(await reloaded.listIncomplete()).toEqual([{ modelId: 'store-test', bytes: 700 + 1152 }]);
+
+    const server = rangeServer(model.files);
+    const stored = await downloadModel(SERVED_MANIFEST_URL, reloaded, {
+      dtypes: ['int8'],
+      fetch: server.fetch,
+    });
+    expect(fileRequests(server.requests)).toEqual(['image.int8.onnx bytes=1152-', 'text.int8.onnx -']);
+    for (const path of INT8_PATHS) expect(await storedBytes(reloaded, path)).toEqual(model.bytesOf(path));
+    expect(stored).toMatchObject({ id: 'store-test', bytes: INT8_BYTES });
+    expect(await reloaded.listIncomplete()).toEqual([]);
   });
 });

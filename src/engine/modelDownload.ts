@@ -3,10 +3,12 @@
  * before a file is committed), cancellable (the partial is kept), and checked against the free storage before the
  * first byte. The manifest is written last, so a model is listed only when every file it lists is stored.
  */
-import { CancelledError, ManifestError, ModelFileError, describeError } from './errors';
-import type { Dtype, ManifestFile, ModelManifest } from './manifest';
-import { loadManifest, resolveModelFileUrl, sha256Hex } from './manifestLoader';
+import { CancelledError, ModelFileError, describeError } from './errors';
+import type { Dtype, ManifestFile } from './manifest';
+import { loadManifest, resolveModelFileUrl, sha256Hex, type LoadedManifest } from './manifestLoader';
 import { storageFullError, type ModelStore, type PartialFile, type StoredModel } from './modelStore';
+import { dropOutdatedCopy, filesForVariants, putCompleteManifest } from './storedManifest';
+import { ProgressMeter, type TransferProgress } from './transferProgress';
 
 /** `fetch` as the downloader calls it (a Range header on resume); the global fetch fits. */
 export type RangeFetch = (
@@ -14,18 +16,8 @@ export type RangeFetch = (
   init?: { signal?: AbortSignal; headers?: Record<string, string> },
 ) => Promise<Response>;
 
-export interface ModelDownloadProgress {
-  /** The file being downloaded or verified (its manifest path). */
-  file: string;
-  stage: 'download' | 'verify';
-  /** Bytes of the whole model stored so far (resumed and already stored files count), and the total. */
-  loaded: number;
-  total: number;
-  /** Transfer rate over the last few seconds; 0 until bytes arrive. */
-  bytesPerSecond: number;
-  /** At that rate; null while the rate is unknown. */
-  secondsLeft: number | null;
-}
+/** Download progress ('download' while bytes arrive, 'verify' while a file is checked). */
+export type ModelDownloadProgress = TransferProgress;
 
 export interface DownloadModelOptions {
   /** The variants to store (their image and text graphs); the tokenizer is always stored. */
@@ -36,9 +28,6 @@ export interface DownloadModelOptions {
   signal?: AbortSignal;
   now?: () => number;
 }
-
-/** Seconds over which the transfer rate is averaged. */
-const RATE_WINDOW_MS = 5000;
 
 /**
  * Fetches the manifest at `manifestUrl` (absolute) and stores the tokenizer and the files of the variants `dtypes`
@@ -53,18 +42,27 @@ export async function downloadModel(
   store: ModelStore,
   options: DownloadModelOptions,
 ): Promise<StoredModel> {
-  const fetchFn: RangeFetch = options.fetch ?? ((url, init) => fetch(url, init));
+  throwIfCancelled(options.signal);
+  const loaded = await loadManifest(manifestUrl, fetchFunction(options));
+  return downloadModelFiles(loaded, store, options);
+}
+
+/** downloadModel for a manifest already fetched (the caller needed its id first, e.g. to take a lock). */
+export async function downloadModelFiles(
+  { manifest, manifestUrl }: LoadedManifest,
+  store: ModelStore,
+  options: DownloadModelOptions,
+): Promise<StoredModel> {
+  const fetchFn = fetchFunction(options);
   const signal = options.signal;
   throwIfCancelled(signal);
-  const { manifest } = await loadManifest(manifestUrl, fetchFn);
-  throwIfCancelled(signal);
-  const files = filesToStore(manifest, options.dtypes);
+  const files = filesForVariants(manifest, options.dtypes);
   await dropOutdatedCopy(store, manifest);
 
   // Verify what an earlier attempt committed; count what still has to come over the network.
   const plan: { file: ManifestFile; stored: boolean }[] = [];
   const progress = new ProgressMeter(
-    files.reduce((sum, file) => sum + file.bytes, 0),
+    plannedBytes(files),
     options.now ?? (() => performance.now()),
     options.onProgress,
   );
@@ -97,54 +95,20 @@ export async function downloadModel(
     );
   }
   throwIfCancelled(signal);
-  await store.putManifest(await storedManifest(store, manifest));
-  const listed = (await store.list()).find((model) => model.id === manifest.id);
-  if (!listed) throw new ModelFileError(`${manifest.name} was downloaded but the store does not list it.`);
-  return listed;
+  return putCompleteManifest(store, manifest);
 }
 
-/** The tokenizer, then the image and text graph of each requested variant (a path shared by two is stored once). */
-function filesToStore(manifest: ModelManifest, dtypes: readonly Dtype[]): ManifestFile[] {
-  if (dtypes.length === 0)
-    throw new ManifestError(`Choose at least one variant of ${manifest.name} to download.`);
-  const files = new Map<string, ManifestFile>([[manifest.text.tokenizer.path, manifest.text.tokenizer]]);
-  for (const dtype of dtypes) {
-    const variant = manifest.variants.find((v) => v.dtype === dtype);
-    if (!variant) {
-      const available = manifest.variants.map((v) => v.dtype).join(', ');
-      throw new ManifestError(`${manifest.name} has no ${dtype} variant (it has ${available}).`);
-    }
-    for (const file of [variant.imageModel, variant.textModel]) files.set(file.path, file);
-  }
-  return [...files.values()];
+/** Bytes of the files a download of `dtypes` stores (its progress total). */
+export function downloadBytes(loaded: LoadedManifest, dtypes: readonly Dtype[]): number {
+  return plannedBytes(filesForVariants(loaded.manifest, dtypes));
 }
 
-/**
- * A stored copy whose manifest lists a file with another checksum is an older version of the model: it is removed
- * first, so the store never lists a manifest whose files do not match it.
- */
-async function dropOutdatedCopy(store: ModelStore, manifest: ModelManifest): Promise<void> {
-  const stored = (await store.list()).find((model) => model.id === manifest.id);
-  if (!stored) return;
-  const current = new Map(allFiles(manifest).map((file) => [file.path, file.sha256]));
-  const outdated = allFiles(stored.manifest).some((file) => current.get(file.path) !== file.sha256);
-  if (outdated) await store.delete(manifest.id);
+function plannedBytes(files: readonly ManifestFile[]): number {
+  return files.reduce((sum, file) => sum + file.bytes, 0);
 }
 
-function allFiles(manifest: ModelManifest): ManifestFile[] {
-  return [manifest.text.tokenizer, ...manifest.variants.flatMap((v) => [v.imageModel, v.textModel])];
-}
-
-/** The manifest to store: only the variants whose both graphs are committed (this download's and earlier ones). */
-async function storedManifest(store: ModelStore, manifest: ModelManifest): Promise<ModelManifest> {
-  const isCommitted = async (file: ManifestFile) =>
-    (await store.fileInfo(manifest.id, file.path)).committedBytes === file.bytes;
-  const variants = [];
-  for (const variant of manifest.variants) {
-    if ((await isCommitted(variant.imageModel)) && (await isCommitted(variant.textModel)))
-      variants.push(variant);
-  }
-  return { ...manifest, variants };
+function fetchFunction(options: DownloadModelOptions): RangeFetch {
+  return options.fetch ?? ((url, init) => fetch(url, init));
 }
 
 /** A committed file counts as stored only if its bytes still hash to the manifest's sha256. */
@@ -309,66 +273,4 @@ async function streamInto(
 function throwIfCancelled(signal: AbortSignal | undefined): void {
   if (signal?.aborted)
     throw new CancelledError('The model download was cancelled; it resumes where it stopped.');
-}
-
-/** Bytes of the whole model stored so far, and the transfer rate over a sliding window. */
-class ProgressMeter {
-  /** Bytes of the files finished (committed, or found stored and intact). */
-  private finished = 0;
-  private file = '';
-  private fileBytes = 0;
-  private readonly samples: { at: number; bytes: number }[] = [];
-
-  constructor(
-    private readonly total: number,
-    private readonly now: () => number,
-    private readonly onProgress?: (progress: ModelDownloadProgress) => void,
-  ) {}
-
-  /** Starts a file whose partial already holds `offset` bytes (0 after a restart). */
-  startFile(file: string, offset: number): void {
-    this.file = file;
-    this.fileBytes = offset;
-    this.report('download');
-  }
-
-  advance(bytes: number): void {
-    this.fileBytes += bytes;
-    this.samples.push({ at: this.now(), bytes });
-    this.report('download');
-  }
-
-  verifying(file: string): void {
-    if (file !== this.file) this.startFile(file, 0);
-    this.report('verify');
-  }
-
-  finishFile(bytes: number): void {
-    this.finished += bytes;
-    this.fileBytes = 0;
-  }
-
-  private report(stage: ModelDownloadProgress['stage']): void {
-    const loaded = Math.min(this.total, this.finished + this.fileBytes);
-    const bytesPerSecond = this.rate();
-    this.onProgress?.({
-      file: this.file,
-      stage,
-      loaded,
-      total: this.total,
-      bytesPerSecond,
-      secondsLeft: bytesPerSecond > 0 ? (this.total - loaded) / bytesPerSecond : null,
-    });
-  }
-
-  private rate(): number {
-    const now = this.now();
-    while (this.samples.length > 0 && now - this.samples[0]!.at > RATE_WINDOW_MS) this.samples.shift();
-    const first = this.samples[0];
-    if (!first) return 0;
-    // The first sample marks when the window starts; the bytes that arrived after it are the ones it measures.
-    const bytes = this.samples.reduce((sum, sample) => sum + sample.bytes, 0) - first.bytes;
-    // A floor on the window, so two chunks that arrive together do not report an absurd rate.
-    return (bytes * 1000) / Math.max(now - first.at, 250);
-  }
 }

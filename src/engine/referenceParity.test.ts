@@ -65,7 +65,7 @@ describe.skipIf(!existsSync(REFERENCE))('demo model vs its PyTorch reference', (
     const ref = JSON.parse(readFileSync(REFERENCE, 'utf8')) as DemoReference;
     const engine = wasmEngine(serveDir(join(REPO_ROOT, 'public'), '/'));
     const loaded = await engine.load({
-      manifestUrl: `${ORIGIN}models/${ref.modelId}/manifest.json`,
+      source: { kind: 'url', manifestUrl: `${ORIGIN}models/${ref.modelId}/manifest.json` },
       backend: 'wasm',
     });
     const variant = loaded.manifest.variants.find((v) => v.dtype === loaded.dtype)!;
@@ -108,7 +108,10 @@ describe.skipIf(!existsSync(REFERENCE))('demo model vs its PyTorch reference', (
 describe.skipIf(!existsSync(join(B16_DIR, 'manifest.json')))('random-weight EVA02-CLIP-B/16', () => {
   it('loads on WASM and matches the PyTorch probe embeddings', async () => {
     const engine = wasmEngine(serveDir(B16_DIR, '/b16/'));
-    const loaded = await engine.load({ manifestUrl: `${ORIGIN}b16/manifest.json`, backend: 'wasm' });
+    const loaded = await engine.load({
+      source: { kind: 'url', manifestUrl: `${ORIGIN}b16/manifest.json` },
+      backend: 'wasm',
+    });
     const variant = loaded.manifest.variants.find((v) => v.dtype === loaded.dtype)!;
     console.info(
       `B/16 ${loaded.backend}/${loaded.dtype}: probe cosine image ${loaded.probeCosine.image.toFixed(6)}, ` +

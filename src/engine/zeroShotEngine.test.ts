@@ -1,6 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { OrtModule } from './backend';
-import { BackendError, ModelFileError, NotLoadedError } from './errors';
+import { BackendError, ManifestError, ModelFileError, NotLoadedError } from './errors';
+import { MemoryModelStore } from './memoryModelStore';
+import { downloadModel } from './modelDownload';
+import type { ModelStore } from './modelStore';
 import { preprocessImage } from './preprocess';
 import { cosineSimilarity, l2Normalize } from './ranking';
 import { fillTemplate } from './templates';
@@ -27,8 +30,9 @@ const noGpu = async () => ({
   wasmThreads: 1,
 });
 
-function makeEngine(server: TinyModelServer): ZeroShotEngine {
+function makeEngine(server: TinyModelServer, store?: ModelStore): ZeroShotEngine {
   return new ZeroShotEngine({
+    ...(store ? { openStore: async () => store } : {}),
     fetch: server.fetch,
     importOrt: importNodeOrt,
     detectCapabilities: noGpu,
@@ -72,7 +76,10 @@ describe('ZeroShotEngine on onnxruntime-web (WASM, Node) with generated ONNX gra
   });
 
   it('loads, falls back past the variant that fails the probe, and says so', async () => {
-    const loaded = await engine.load({ manifestUrl: MODEL_URL, backend: 'auto' }, (e) => events.push(e));
+    const loaded = await engine.load(
+      { source: { kind: 'url', manifestUrl: MODEL_URL }, backend: 'auto' },
+      (e) => events.push(e),
+    );
     expect(loaded.backend).toBe('wasm');
     expect(loaded.dtype).toBe('fp32');
     expect(loaded.probeCosine.image).toBeGreaterThan(0.99999);
@@ -181,7 +188,7 @@ describe('ZeroShotEngine on onnxruntime-web (WASM, Node) with generated ONNX gra
       decodeImage: fakeDecodeImage,
       imageBatchSize: { wasm: 3 },
     });
-    await batched.load({ manifestUrl: MODEL_URL, backend: 'wasm' });
+    await batched.load({ source: { kind: 'url', manifestUrl: MODEL_URL }, backend: 'wasm' });
     const images = [1, 2, 3, 4].map((seed) => patternImage(10 + seed, 10, seed));
     const embedded: Float32Array[] = [];
     await batched.embedImages(
@@ -205,10 +212,12 @@ describe('ZeroShotEngine on onnxruntime-web (WASM, Node) with generated ONNX gra
   });
 
   it('explains when the requested backend is not available', async () => {
-    await expect(makeEngine(server).load({ manifestUrl: MODEL_URL, backend: 'webgpu' })).rejects.toThrow(
-      BackendError,
-    );
-    await expect(makeEngine(server).load({ manifestUrl: MODEL_URL, backend: 'webgpu' })).rejects.toThrow(
+    await expect(
+      makeEngine(server).load({ source: { kind: 'url', manifestUrl: MODEL_URL }, backend: 'webgpu' }),
+    ).rejects.toThrow(BackendError);
+    await expect(
+      makeEngine(server).load({ source: { kind: 'url', manifestUrl: MODEL_URL }, backend: 'webgpu' }),
+    ).rejects.toThrow(
       /No backend can run Tiny test model here\. WebGPU is not used: this browser has no WebGPU\./,
     );
   });
@@ -217,11 +226,72 @@ describe('ZeroShotEngine on onnxruntime-web (WASM, Node) with generated ONNX gra
     const broken = await tinyModelServer();
     for (const [url, bytes] of broken.files)
       if (url.endsWith('.onnx')) bytes[bytes.length - 1] = bytes[bytes.length - 1]! ^ 1;
-    await expect(makeEngine(broken).load({ manifestUrl: MODEL_URL, backend: 'auto' })).rejects.toThrow(
-      ModelFileError,
+    await expect(
+      makeEngine(broken).load({ source: { kind: 'url', manifestUrl: MODEL_URL }, backend: 'auto' }),
+    ).rejects.toThrow(ModelFileError);
+    await expect(
+      makeEngine(broken).load({ source: { kind: 'url', manifestUrl: MODEL_URL }, backend: 'auto' }),
+    ).rejects.toThrow(/image\.int8\.onnx does not match the checksum/);
+  });
+});
+
+describe('ZeroShotEngine with a model from storage', () => {
+  it('loads a stored model without the network and embeds as the served one does', async () => {
+    const server = await tinyModelServer();
+    const store = new MemoryModelStore();
+    await downloadModel(MODEL_URL, store, { dtypes: ['int8', 'fp32'], fetch: server.fetch });
+    server.requested.length = 0;
+    const events: LoadEvent[] = [];
+    const engine = makeEngine(server, store);
+    const loaded = await engine.load(
+      { source: { kind: 'stored', modelId: 'tiny-test' }, backend: 'auto' },
+      (e) => events.push(e),
     );
-    await expect(makeEngine(broken).load({ manifestUrl: MODEL_URL, backend: 'auto' })).rejects.toThrow(
-      /image\.int8\.onnx does not match the checksum/,
+    expect(server.requested).toEqual([]);
+    expect([loaded.backend, loaded.dtype, loaded.manifest.id]).toEqual(['wasm', 'fp32', 'tiny-test']);
+    const read = events.flatMap((e) =>
+      e.type === 'loadProgress' && e.stage === 'download' && e.loaded === e.total ? [e.file] : [],
+    );
+    expect(read).toEqual([
+      'tokenizer.json',
+      'image.int8.onnx',
+      'text.int8.onnx',
+      'image.fp32.onnx',
+      'text.fp32.onnx',
+    ]);
+    const labels = await engine.embedLabels({ labels: ['cat'], templates: ['{}'] });
+    expectClose(labels.embeddings, expectedLabelEmbedding(server, 'cat', ['{}']));
+    await engine.dispose();
+  });
+
+  it('says which stored file is damaged, and when the model is no longer stored', async () => {
+    const server = await tinyModelServer();
+    const store = new MemoryModelStore();
+    await downloadModel(MODEL_URL, store, { dtypes: ['fp32'], fetch: server.fetch });
+    const stored = await store.readFile('tiny-test', 'image.fp32.onnx');
+    const damaged = new Uint8Array(await stored.arrayBuffer());
+    damaged[damaged.length - 1] = damaged[damaged.length - 1]! ^ 1;
+    const partial = await store.beginWrite('tiny-test', 'image.fp32.onnx', damaged.length);
+    await partial.append(damaged);
+    await partial.commit();
+
+    const engine = makeEngine(server, store);
+    await expect(
+      engine.load({ source: { kind: 'stored', modelId: 'tiny-test' }, backend: 'auto' }),
+    ).rejects.toThrow(
+      new ModelFileError(
+        "image.fp32.onnx of Tiny test model is damaged in this browser's model storage (its sha256 does not match " +
+          'the manifest). Delete Tiny test model in Models and download it again.',
+      ),
+    );
+    await store.delete('tiny-test');
+    await expect(
+      engine.load({ source: { kind: 'stored', modelId: 'tiny-test' }, backend: 'auto' }),
+    ).rejects.toThrow(
+      new ManifestError(
+        "The model tiny-test is not in this browser's model storage (it may have been deleted or cleared). " +
+          'Download it again in Models.',
+      ),
     );
   });
 });

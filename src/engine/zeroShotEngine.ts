@@ -12,11 +12,13 @@ import {
   type OrtImporter,
 } from './backend';
 import { decodeImageFile, type DecodedImage } from './decode';
-import { BackendError, CancelledError, ModelFileError, NotLoadedError } from './errors';
+import { BackendError, CancelledError, ManifestError, ModelFileError, NotLoadedError } from './errors';
 import { embedImageFiles, type ImageSink } from './imageBatches';
 import { ImageEmbedder } from './imageEmbedder';
 import type { Backend, ManifestFile, ModelManifest, TextConfig } from './manifest';
-import { fetchVerified, loadManifest, resolveModelFileUrl, type FetchLike } from './manifestLoader';
+import type { FetchLike } from './manifestLoader';
+import { servedModelFiles, storedModelFiles, type ModelFiles } from './modelFiles';
+import type { ModelStore } from './modelStore';
 import type { PreprocessOptions } from './preprocess';
 import { SerialQueue } from './serialQueue';
 import {
@@ -38,6 +40,7 @@ import type {
   LoadModelParams,
   LoadProgressEvent,
   LoadedModel,
+  ModelSource,
 } from '../worker/protocol';
 
 export type { ImageSink } from './imageBatches';
@@ -54,6 +57,8 @@ export interface ZeroShotEngineOptions {
   wasmPaths?: string;
   /** Base for a relative manifest URL (default: the worker's location). */
   baseUrl?: string;
+  /** Model storage, for `{ kind: 'stored' }` sources (the worker shares one store with its model library). */
+  openStore?: () => Promise<ModelStore>;
   /** Images per image-tower run; batching pays off on WebGPU, hardly on WASM. */
   imageBatchSize?: Partial<Record<Backend, number>>;
   preprocess?: PreprocessOptions;
@@ -88,9 +93,9 @@ export class ZeroShotEngine {
     const started = this.now();
     const generation = ++this.loadGeneration;
     await this.releaseCurrent();
-    const manifestUrl = new URL(params.manifestUrl, this.options.baseUrl ?? globalThis.location?.href).href;
     emit({ type: 'loadProgress', stage: 'manifest', loaded: 0, total: 1 });
-    const { manifest } = await loadManifest(manifestUrl, this.fetchFn);
+    const files = await this.modelFiles(params.source);
+    const { manifest } = files;
     emit({ type: 'loadProgress', stage: 'manifest', loaded: 1, total: 1 });
     const capabilities = await this.detectCapabilitiesOnce();
     const { candidates, skipped } = candidateList(manifest.variants, capabilities, params.backend);
@@ -99,12 +104,11 @@ export class ZeroShotEngine {
         `No backend can run ${manifest.name} here. ${skipped.join(' ')} Choose 'auto' or 'wasm'.`,
       );
     }
+    // Stage 'download' also covers reading a stored model: the bytes are checked the same way.
     const download = (file: ManifestFile) =>
-      fetchVerified(resolveModelFileUrl(manifestUrl, file), file, {
-        fetch: this.fetchFn,
-        onProgress: (loaded, total) =>
-          emit({ type: 'loadProgress', stage: 'download', file: file.path, loaded, total }),
-      });
+      files.read(file, (loaded, total) =>
+        emit({ type: 'loadProgress', stage: 'download', file: file.path, loaded, total }),
+      );
     const tokenizer = await this.createTokenizer(await download(manifest.text.tokenizer), manifest);
     const downloads = new Map<string, Promise<Uint8Array>>();
     const opened = await openFirstWorkingCandidate({
@@ -209,6 +213,19 @@ export class ZeroShotEngine {
         this.options.preprocess,
       ),
     };
+  }
+
+  private async modelFiles(source: ModelSource): Promise<ModelFiles> {
+    if (source.kind === 'url') {
+      const base = this.options.baseUrl ?? globalThis.location?.href;
+      return servedModelFiles(new URL(source.manifestUrl, base).href, this.fetchFn);
+    }
+    if (!this.options.openStore) {
+      throw new ManifestError(
+        `The model ${source.modelId} is stored in this browser, but this engine has no model storage.`,
+      );
+    }
+    return storedModelFiles(await this.options.openStore(), source.modelId);
   }
 
   private async createTokenizer(bytes: Uint8Array, manifest: ModelManifest): Promise<PromptTokenizer> {

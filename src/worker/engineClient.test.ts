@@ -1,9 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { BackendError, CancelledError, ManifestError } from '../engine/errors';
+import {
+  BackendError,
+  CancelledError,
+  ManifestError,
+  ModelFileError,
+  StorageFullError,
+} from '../engine/errors';
+import { MemoryModelStore } from '../engine/memoryModelStore';
+import { ModelLibrary } from '../engine/modelLibrary';
 import { EngineClient, rehydrateError } from './engineClient';
-import { WorkerHandler, type HandlerEngine } from './handler';
-import type { WorkerMessage, WorkerRequest } from './protocol';
+import { WorkerHandler, type HandlerEngine, type HandlerLibrary } from './handler';
+import type { ModelTransferEvent, WorkerMessage, WorkerRequest } from './protocol';
 import { makeManifest } from '../test/manifestFixture';
+import { SERVED_MANIFEST_URL, rangeServer, servedModel } from '../test/rangeServer';
 
 type Listener = (event: { data?: unknown; message?: string; preventDefault?: () => void }) => void;
 
@@ -46,7 +55,7 @@ describe('EngineClient', () => {
   it('matches replies to requests by id, in any order', async () => {
     const { worker, client } = setup();
     const labels = client.embedLabels({ labels: ['a'], templates: ['{}'] });
-    const model = client.loadModel({ manifestUrl: '/m.json', backend: 'auto' });
+    const model = client.loadModel({ source: { kind: 'url', manifestUrl: '/m.json' }, backend: 'auto' });
     expect(worker.sent.map((r) => [r.id, r.type])).toEqual([
       [1, 'embedLabels'],
       [2, 'loadModel'],
@@ -72,7 +81,7 @@ describe('EngineClient', () => {
 
   it('rejects with the error class named by the worker', async () => {
     const { worker, client } = setup();
-    const model = client.loadModel({ manifestUrl: '/m.json', backend: 'auto' });
+    const model = client.loadModel({ source: { kind: 'url', manifestUrl: '/m.json' }, backend: 'auto' });
     worker.deliver({ kind: 'error', id: 1, name: 'ManifestError', message: 'id is missing.' });
     await expect(model).rejects.toBeInstanceOf(ManifestError);
     await expect(model).rejects.toMatchObject({ name: 'ManifestError', message: 'id is missing.' });
@@ -153,7 +162,10 @@ describe('EngineClient', () => {
 
   it('rejects pending and later requests after a worker crash or dispose', async () => {
     const crashed = setup();
-    const pending = crashed.client.loadModel({ manifestUrl: '/m.json', backend: 'auto' });
+    const pending = crashed.client.loadModel({
+      source: { kind: 'url', manifestUrl: '/m.json' },
+      backend: 'auto',
+    });
     crashed.worker.crash('Failed to fetch dynamically imported module');
     await expect(pending).rejects.toThrow(/inference worker stopped: Failed to fetch/);
     await expect(crashed.client.embedLabels({ labels: [], templates: [] })).rejects.toBeInstanceOf(
@@ -182,15 +194,137 @@ describe('EngineClient', () => {
       embedImages: async () => ({ embedded: 0, failed: 0, cancelled: false, ms: 0 }),
       dispose: () => undefined,
     };
-    const handler = new WorkerHandler(engine, (message, transfer) =>
+    const library: HandlerLibrary = new ModelLibrary({ openStore: async () => new MemoryModelStore() });
+    const handler = new WorkerHandler(engine, library, (message, transfer) =>
       worker.deliver(structuredClone(message, { transfer })),
     );
     worker.onPost = (request) => void handler.handle(structuredClone(request));
     const client = new EngineClient(worker as unknown as Worker);
     const result = await client.embedLabels({ labels: ['a', 'b'], templates: ['{}'] });
     expect(Array.from(result.embeddings)).toEqual([0.5, 0.5, 0.5, 0.5]);
-    await expect(client.loadModel({ manifestUrl: '/m.json', backend: 'auto' })).rejects.toBeInstanceOf(
-      BackendError,
+    await expect(
+      client.loadModel({ source: { kind: 'url', manifestUrl: '/m.json' }, backend: 'auto' }),
+    ).rejects.toBeInstanceOf(BackendError);
+  });
+
+  it('routes modelTransfer events to the download that asked for them, and cancels it', async () => {
+    const { worker, client } = setup();
+    const heard: string[] = [];
+    const listened: string[] = [];
+    client.onEvent((e) => listened.push(e.type));
+    const transfer = (requestId: number, loaded: number): ModelTransferEvent => ({
+      type: 'modelTransfer',
+      requestId,
+      modelId: 'm',
+      stage: 'download',
+      file: 'image.int8.onnx',
+      loaded,
+      total: 10,
+      bytesPerSecond: 1,
+      secondsLeft: 10 - loaded,
+    });
+    const download = client.downloadModel({ manifestUrl: 'https://m/manifest.json', dtypes: ['int8'] }, (e) =>
+      heard.push(`${e.requestId} ${e.loaded}`),
     );
+    expect(worker.sent[0]).toEqual({
+      id: 1,
+      type: 'downloadModel',
+      params: { manifestUrl: 'https://m/manifest.json', dtypes: ['int8'] },
+    });
+    worker.deliver({ kind: 'event', event: transfer(1, 4) });
+    worker.deliver({ kind: 'event', event: transfer(99, 5) });
+    download.cancel();
+    expect(worker.sent.at(-1)).toEqual({ id: 2, type: 'cancel', params: { targetId: 1 } });
+    worker.deliver({ kind: 'result', id: 2, value: { cancelled: true } });
+    worker.deliver({
+      kind: 'error',
+      id: 1,
+      name: 'CancelledError',
+      message: 'The model download was cancelled.',
+    });
+    await expect(download.done).rejects.toBeInstanceOf(CancelledError);
+    expect(heard).toEqual(['1 4']);
+    expect(listened).toEqual([]);
+  });
+
+  it('sends listStoredModels, importModel and deleteStoredModel as the protocol says', () => {
+    const { worker, client } = setup();
+    void client.listStoredModels();
+    const file = new Blob(['{}']);
+    void client.importModel({ files: [{ path: 'm/manifest.json', file }] }, () => undefined).done;
+    void client.deleteStoredModel('m');
+    expect(worker.sent).toEqual([
+      { id: 1, type: 'listStoredModels', params: {} },
+      { id: 2, type: 'importModel', params: { files: [{ path: 'm/manifest.json', file }] } },
+      { id: 3, type: 'deleteStoredModel', params: { modelId: 'm' } },
+    ]);
+  });
+
+  it('downloads, cancels, imports and reports storage errors end to end through structured cloning', async () => {
+    const model = await servedModel();
+    const server = rangeServer(model.files);
+    const store = new MemoryModelStore({ quotaBytes: 5000 });
+    const worker = new FakeWorker();
+    const engine: HandlerEngine = {
+      load: async () => {
+        throw new BackendError('unused');
+      },
+      embedLabels: async () => ({ embeddings: new Float32Array(0), dim: 0, truncated: [], ms: 0 }),
+      embedImages: async () => ({ embedded: 0, failed: 0, cancelled: false, ms: 0 }),
+      dispose: () => undefined,
+    };
+    const library = new ModelLibrary({ openStore: async () => store, fetch: server.fetch, locks: null });
+    const handler = new WorkerHandler(engine, library, (message, transfer) =>
+      worker.deliver(structuredClone(message, { transfer })),
+    );
+    worker.onPost = (request) => void handler.handle(structuredClone(request));
+    const client = new EngineClient(worker as unknown as Worker);
+
+    // A cancelled download: CancelledError on the page, the partial listed as incomplete.
+    const events: ModelTransferEvent[] = [];
+    const download = client.downloadModel({ manifestUrl: SERVED_MANIFEST_URL, dtypes: ['int8'] }, (e) => {
+      events.push(e);
+      if (e.file === 'image.int8.onnx' && e.loaded >= 1000) download.cancel();
+    });
+    await expect(download.done).rejects.toBeInstanceOf(CancelledError);
+    expect(events.every((e) => e.requestId === 1)).toBe(true);
+    expect(events[0]).toMatchObject({ stage: 'manifest', modelId: null });
+    const report = await client.listStoredModels();
+    expect(report).toMatchObject({ kind: 'memory', models: [], quota: 5000 });
+    expect(report.incomplete).toHaveLength(1);
+
+    // The resumed download completes.
+    const info = await client.downloadModel(
+      { manifestUrl: SERVED_MANIFEST_URL, dtypes: ['int8'] },
+      () => undefined,
+    ).done;
+    expect(info).toMatchObject({ id: 'store-test', dtypes: ['int8'], bytes: 4200 });
+
+    // No room for the q4 variant: StorageFullError keeps its class across the boundary.
+    const full = await client
+      .downloadModel({ manifestUrl: SERVED_MANIFEST_URL, dtypes: ['q4'] }, () => undefined)
+      .done.catch((e: unknown) => e);
+    expect(full).toBeInstanceOf(StorageFullError);
+    expect(full).toMatchObject({ name: 'StorageFullError' });
+    expect((full as Error).message).toMatch(
+      /^Not enough storage for Store test model: it needs 2\.10 kB more/,
+    );
+
+    // An import with a corrupted file: ModelFileError naming it; the stored model is untouched.
+    await client.deleteStoredModel('store-test');
+    const corrupted = model.bytesOf('text.int8.onnx').slice();
+    corrupted[0] = corrupted[0]! ^ 1;
+    const files = [
+      { path: 'm/manifest.json', file: new Blob([JSON.stringify(model.manifest)]) },
+      { path: 'm/tokenizer.json', file: new Blob([model.bytesOf('tokenizer.json').slice()]) },
+      { path: 'm/image.int8.onnx', file: new Blob([model.bytesOf('image.int8.onnx').slice()]) },
+      { path: 'm/text.int8.onnx', file: new Blob([corrupted]) },
+    ];
+    const failed = await client.importModel({ files }, () => undefined).done.catch((e: unknown) => e);
+    expect(failed).toBeInstanceOf(ModelFileError);
+    expect((failed as Error).message).toMatch(
+      /^text\.int8\.onnx does not match the checksum in m\/manifest\.json/,
+    );
+    expect(await client.listStoredModels()).toMatchObject({ models: [], incomplete: [] });
   });
 });

@@ -1,22 +1,27 @@
 /**
  * The page side of the protocol and the only way the UI talks to the inference worker: one promise per request
- * (matched by id), image events routed to the request that asked for them, load events to listeners, and errors
- * rebuilt with their original class name (ManifestError, BackendError…).
+ * (matched by id), image and model-transfer events routed to the request that asked for them, load events to
+ * listeners, and errors rebuilt with their original class name (ManifestError, StorageFullError…).
  */
 import { BackendError, CancelledError, ENGINE_ERRORS, type EngineErrorName } from '../engine/errors';
 import type {
   BackendChangedEvent,
+  DownloadModelParams,
   EmbedImagesParams,
   EmbedImagesResult,
   EmbedLabelsParams,
   EmbedLabelsResult,
   ImageEmbeddedEvent,
   ImageFailedEvent,
+  ImportModelParams,
   LoadedModel,
   LoadModelParams,
   LoadProgressEvent,
+  ModelTransferEvent,
   RequestMap,
   RequestType,
+  StorageReport,
+  StoredModelInfo,
   WorkerMessage,
   WorkerRequest,
 } from './protocol';
@@ -28,10 +33,22 @@ interface ImageCallbacks {
   failed(e: ImageFailedEvent): void;
 }
 
-interface Pending {
+/** The events a request hears about itself (by its id). */
+interface RequestListeners {
+  images?: ImageCallbacks;
+  transfer?: (e: ModelTransferEvent) => void;
+}
+
+interface Pending extends RequestListeners {
   resolve(value: unknown): void;
   reject(error: Error): void;
-  images?: ImageCallbacks;
+}
+
+/** A request that runs a while and can be stopped. */
+export interface CancellableRequest<T> {
+  done: Promise<T>;
+  /** Asks the worker to stop; `done` then settles as the request's kind says (see CancelParams). */
+  cancel(): void;
 }
 
 /** An Error of the class named `name` when the engine defines it; otherwise a plain Error carrying that name. */
@@ -77,18 +94,37 @@ export class EngineClient {
   }
 
   /** Embeds images; `on` hears each one as soon as it is done. `cancel` stops after the current image. */
-  embedImages(
-    p: EmbedImagesParams,
-    on: ImageCallbacks,
-  ): { done: Promise<EmbedImagesResult>; cancel(): void } {
-    const id = this.nextId;
-    const done = this.call('embedImages', p, on);
-    return {
-      done,
-      cancel: () => {
-        if (this.pending.has(id)) void this.call('cancel', { targetId: id }).catch(() => undefined);
-      },
-    };
+  embedImages(p: EmbedImagesParams, on: ImageCallbacks): CancellableRequest<EmbedImagesResult> {
+    return this.cancellable('embedImages', p, { images: on });
+  }
+
+  /** What model storage holds (complete models, unfinished downloads) and the browser's quota. */
+  listStoredModels(): Promise<StorageReport> {
+    return this.call('listStoredModels', {});
+  }
+
+  /**
+   * Downloads (or resumes) a model into storage; `onProgress` hears its modelTransfer events. `cancel` makes `done`
+   * reject with a CancelledError and keeps the partial files, so the next downloadModel resumes.
+   */
+  downloadModel(
+    p: DownloadModelParams,
+    onProgress: (e: ModelTransferEvent) => void,
+  ): CancellableRequest<StoredModelInfo> {
+    return this.cancellable('downloadModel', p, { transfer: onProgress });
+  }
+
+  /** Checks and stores a converted model folder; like downloadModel, but a cancelled import keeps nothing. */
+  importModel(
+    p: ImportModelParams,
+    onProgress: (e: ModelTransferEvent) => void,
+  ): CancellableRequest<StoredModelInfo> {
+    return this.cancellable('importModel', p, { transfer: onProgress });
+  }
+
+  /** Removes a stored model and any partial download of it. */
+  deleteStoredModel(modelId: string): Promise<null> {
+    return this.call('deleteStoredModel', { modelId });
   }
 
   /** Hears load progress and backend changes; returns the function that stops listening. */
@@ -103,19 +139,30 @@ export class EngineClient {
     this.stop(new CancelledError('The inference engine was shut down.'));
   }
 
+  private cancellable<K extends RequestType>(
+    type: K,
+    params: RequestMap[K]['params'],
+    listeners: RequestListeners,
+  ): CancellableRequest<RequestMap[K]['result']> {
+    const id = this.nextId;
+    const done = this.call(type, params, listeners);
+    return {
+      done,
+      cancel: () => {
+        if (this.pending.has(id)) void this.call('cancel', { targetId: id }).catch(() => undefined);
+      },
+    };
+  }
+
   private call<K extends RequestType>(
     type: K,
     params: RequestMap[K]['params'],
-    images?: ImageCallbacks,
+    listeners: RequestListeners = {},
   ): Promise<RequestMap[K]['result']> {
     if (this.stoppedReason) return Promise.reject(this.stoppedReason);
     const id = this.nextId++;
     return new Promise<RequestMap[K]['result']>((resolve, reject) => {
-      this.pending.set(id, {
-        resolve: resolve as (value: unknown) => void,
-        reject,
-        ...(images ? { images } : {}),
-      });
+      this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject, ...listeners });
       this.worker.postMessage({ id, type, params } as WorkerRequest);
     });
   }
@@ -125,6 +172,7 @@ export class EngineClient {
       const { event } = message;
       if (event.type === 'imageEmbedded') this.pending.get(event.requestId)?.images?.image(event);
       else if (event.type === 'imageFailed') this.pending.get(event.requestId)?.images?.failed(event);
+      else if (event.type === 'modelTransfer') this.pending.get(event.requestId)?.transfer?.(event);
       else for (const listener of this.listeners) listener(event);
       return;
     }

@@ -1,9 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { BackendError, ManifestError } from '../engine/errors';
+import { BackendError, CancelledError, ManifestError, StorageFullError } from '../engine/errors';
 import type { ImageSink } from '../engine/imageBatches';
+import type { ModelTransferUpdate } from '../engine/modelLibrary';
 import type { LoadEvent } from '../engine/zeroShotEngine';
-import { WorkerHandler, type HandlerEngine } from './handler';
-import type { EmbedImagesParams, EmbedImagesResult, LoadedModel, WorkerMessage } from './protocol';
+import { WorkerHandler, type HandlerEngine, type HandlerLibrary } from './handler';
+import type {
+  EmbedImagesParams,
+  EmbedImagesResult,
+  LoadedModel,
+  StorageReport,
+  StoredModelInfo,
+  WorkerMessage,
+} from './protocol';
 import { makeManifest } from '../test/manifestFixture';
 
 const loaded: LoadedModel = {
@@ -67,19 +75,89 @@ class FakeEngine implements HandlerEngine {
   }
 }
 
+const storedInfo: StoredModelInfo = {
+  id: 'test-model',
+  name: 'Test model',
+  bytes: 30,
+  storedAt: 1,
+  dtypes: ['fp32'],
+  manifest: makeManifest(),
+};
+
+const update = (stage: ModelTransferUpdate['stage'], loaded: number): ModelTransferUpdate => ({
+  modelId: 'test-model',
+  stage,
+  file: stage === 'manifest' ? null : 'image.fp32.onnx',
+  loaded,
+  total: 30,
+  bytesPerSecond: 0,
+  secondsLeft: null,
+});
+
+/**
+ * A fake model library: download reports two updates, then waits until `finish()` or until cancelled (like the
+ * real one, it then throws a CancelledError); import fails with `importError` when set.
+ */
+class FakeLibrary implements HandlerLibrary {
+  deleted: string[] = [];
+  importError: Error | null = null;
+  private finishDownload: (() => void) | null = null;
+
+  async report(): Promise<StorageReport> {
+    return { kind: 'memory', models: [storedInfo], incomplete: [], quota: null, usage: null };
+  }
+
+  async download(
+    _params: unknown,
+    onProgress: (u: ModelTransferUpdate) => void,
+    signal: AbortSignal,
+  ): Promise<StoredModelInfo> {
+    onProgress(update('manifest', 0));
+    onProgress(update('download', 10));
+    await new Promise<void>((resolve, reject) => {
+      this.finishDownload = resolve;
+      signal.addEventListener('abort', () => reject(new CancelledError('The model download was cancelled.')));
+    });
+    return storedInfo;
+  }
+
+  async import(_params: unknown, onProgress: (u: ModelTransferUpdate) => void): Promise<StoredModelInfo> {
+    onProgress(update('verify', 0));
+    if (this.importError) throw this.importError;
+    return storedInfo;
+  }
+
+  async delete(modelId: string): Promise<void> {
+    this.deleted.push(modelId);
+  }
+
+  finish(): void {
+    this.finishDownload?.();
+  }
+}
+
 function setup() {
   const engine = new FakeEngine();
+  const library = new FakeLibrary();
   const posted: { message: WorkerMessage; transfer: Transferable[] }[] = [];
-  const handler = new WorkerHandler(engine, (message, transfer) => posted.push({ message, transfer }));
-  return { engine, posted, handler };
+  const handler = new WorkerHandler(engine, library, (message, transfer) =>
+    posted.push({ message, transfer }),
+  );
+  return { engine, library, posted, handler };
 }
+
+const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
 
 const image = (imageId: string, name = imageId) => ({ imageId, name, file: new Blob(['x']) });
 
 describe('WorkerHandler', () => {
   it('replies to loadModel with the result after forwarding progress events', async () => {
     const { posted, handler } = setup();
-    await handler.handle({ id: 1, type: 'loadModel', params: { manifestUrl: '/m.json', backend: 'auto' } });
+    await handler.handle({
+      id: 1,
+      type: 'loadModel',
+      params: { source: { kind: 'url', manifestUrl: '/m.json' }, backend: 'auto' },
+    });
     expect(posted.map((p) => p.message)).toEqual([
       {
         kind: 'event',
@@ -92,7 +170,11 @@ describe('WorkerHandler', () => {
   it('replies with the error name and message when the engine throws', async () => {
     const { engine, posted, handler } = setup();
     engine.loadError = new ManifestError('The model manifest at /m.json is invalid: id is missing.');
-    await handler.handle({ id: 7, type: 'loadModel', params: { manifestUrl: '/m.json', backend: 'auto' } });
+    await handler.handle({
+      id: 7,
+      type: 'loadModel',
+      params: { source: { kind: 'url', manifestUrl: '/m.json' }, backend: 'auto' },
+    });
     expect(posted.at(-1)!.message).toEqual({
       kind: 'error',
       id: 7,
@@ -100,7 +182,11 @@ describe('WorkerHandler', () => {
       message: 'The model manifest at /m.json is invalid: id is missing.',
     });
     engine.loadError = new BackendError('No backend could run this model.');
-    await handler.handle({ id: 8, type: 'loadModel', params: { manifestUrl: '/m.json', backend: 'auto' } });
+    await handler.handle({
+      id: 8,
+      type: 'loadModel',
+      params: { source: { kind: 'url', manifestUrl: '/m.json' }, backend: 'auto' },
+    });
     expect(posted.at(-1)!.message).toMatchObject({ kind: 'error', id: 8, name: 'BackendError' });
   });
 
@@ -185,5 +271,64 @@ describe('WorkerHandler', () => {
     await handler.handle('hello');
     await handler.handle(null);
     expect(posted).toHaveLength(1);
+  });
+
+  it('answers listStoredModels and deleteStoredModel from the model library', async () => {
+    const { library, posted, handler } = setup();
+    await handler.handle({ id: 11, type: 'listStoredModels', params: {} });
+    await handler.handle({ id: 12, type: 'deleteStoredModel', params: { modelId: 'test-model' } });
+    expect(posted.map((p) => p.message)).toEqual([
+      {
+        kind: 'result',
+        id: 11,
+        value: { kind: 'memory', models: [storedInfo], incomplete: [], quota: null, usage: null },
+      },
+      { kind: 'result', id: 12, value: null },
+    ]);
+    expect(library.deleted).toEqual(['test-model']);
+  });
+
+  it('streams modelTransfer events tagged with the request id, then the stored model', async () => {
+    const { library, posted, handler } = setup();
+    const done = handler.handle({
+      id: 13,
+      type: 'downloadModel',
+      params: { manifestUrl: 'https://m/manifest.json', dtypes: ['fp32'] },
+    });
+    await tick();
+    library.finish();
+    await done;
+    expect(posted.map((p) => p.message)).toEqual([
+      { kind: 'event', event: { type: 'modelTransfer', requestId: 13, ...update('manifest', 0) } },
+      { kind: 'event', event: { type: 'modelTransfer', requestId: 13, ...update('download', 10) } },
+      { kind: 'result', id: 13, value: storedInfo },
+    ]);
+  });
+
+  it('cancels a running download: the download replies with a CancelledError', async () => {
+    const { posted, handler } = setup();
+    const done = handler.handle({
+      id: 14,
+      type: 'downloadModel',
+      params: { manifestUrl: 'https://m/manifest.json', dtypes: ['fp32'] },
+    });
+    await tick();
+    await handler.handle({ id: 15, type: 'cancel', params: { targetId: 14 } });
+    await done;
+    const replies = posted.filter((p) => p.message.kind !== 'event').map((p) => p.message);
+    expect(replies).toEqual([
+      { kind: 'result', id: 15, value: { cancelled: true } },
+      { kind: 'error', id: 14, name: 'CancelledError', message: 'The model download was cancelled.' },
+    ]);
+  });
+
+  it('replies to a failed import with the error name, after its events', async () => {
+    const { library, posted, handler } = setup();
+    library.importError = new StorageFullError('Not enough storage for Test model.', 10, 2);
+    await handler.handle({ id: 16, type: 'importModel', params: { files: [] } });
+    expect(posted.map((p) => p.message)).toEqual([
+      { kind: 'event', event: { type: 'modelTransfer', requestId: 16, ...update('verify', 0) } },
+      { kind: 'error', id: 16, name: 'StorageFullError', message: 'Not enough storage for Test model.' },
+    ]);
   });
 });

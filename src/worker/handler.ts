@@ -1,22 +1,27 @@
 /**
- * The worker side of the protocol: routes typed requests to an engine and posts exactly one reply per request,
- * plus events. It never touches `self`; the worker entry passes `post`, and tests pass a fake engine and a fake
- * `post`.
+ * The worker side of the protocol: routes typed requests to an engine (inference) and a model library (storage),
+ * and posts exactly one reply per request, plus events. It never touches `self`; the worker entry passes `post`, and
+ * tests pass a fake engine, a fake library and a fake `post`.
  */
 import { ProtocolError, describeError } from '../engine/errors';
 import type { ImageSink } from '../engine/imageBatches';
+import type { ModelTransferUpdate } from '../engine/modelLibrary';
 import type { LoadEvent } from '../engine/zeroShotEngine';
 import {
   isWorkerRequest,
+  type DownloadModelParams,
   type EmbedImagesParams,
   type EmbedImagesResult,
   type EmbedLabelsParams,
   type EmbedLabelsResult,
   type EngineEvent,
+  type ImportModelParams,
   type LoadedModel,
   type LoadModelParams,
   type RequestMap,
   type RequestType,
+  type StorageReport,
+  type StoredModelInfo,
   type WorkerMessage,
   type WorkerRequest,
 } from './protocol';
@@ -27,6 +32,22 @@ export interface HandlerEngine {
   embedLabels(params: EmbedLabelsParams): Promise<EmbedLabelsResult>;
   embedImages(params: EmbedImagesParams, sink: ImageSink, signal: AbortSignal): Promise<EmbedImagesResult>;
   dispose(): Promise<void> | void;
+}
+
+/** What the handler needs of model storage (ModelLibrary in the worker). */
+export interface HandlerLibrary {
+  report(): Promise<StorageReport>;
+  download(
+    params: DownloadModelParams,
+    onProgress: (update: ModelTransferUpdate) => void,
+    signal: AbortSignal,
+  ): Promise<StoredModelInfo>;
+  import(
+    params: ImportModelParams,
+    onProgress: (update: ModelTransferUpdate) => void,
+    signal: AbortSignal,
+  ): Promise<StoredModelInfo>;
+  delete(modelId: string): Promise<void>;
 }
 
 export type PostMessage = (message: WorkerMessage, transfer: Transferable[]) => void;
@@ -45,11 +66,12 @@ function ownBuffer(array: Float32Array): Transferable[] {
 }
 
 export class WorkerHandler {
-  /** Running embedImages requests, so that 'cancel' can stop them. */
+  /** Running cancellable requests (embedImages, downloadModel, importModel), so that 'cancel' can stop them. */
   private readonly running = new Map<number, AbortController>();
 
   constructor(
     private readonly engine: HandlerEngine,
+    private readonly library: HandlerLibrary,
     private readonly post: PostMessage,
   ) {}
 
@@ -87,6 +109,18 @@ export class WorkerHandler {
         return Promise.resolve(this.cancel(request.params.targetId));
       case 'dispose':
         return this.dispose();
+      case 'listStoredModels':
+        return this.library.report().then((value) => ({ value, transfer: [] }));
+      case 'downloadModel':
+        return this.transferModel(request.id, (onProgress, signal) =>
+          this.library.download(request.params, onProgress, signal),
+        );
+      case 'importModel':
+        return this.transferModel(request.id, (onProgress, signal) =>
+          this.library.import(request.params, onProgress, signal),
+        );
+      case 'deleteStoredModel':
+        return this.library.delete(request.params.modelId).then(() => ({ value: null, transfer: [] }));
     }
   }
 
@@ -101,15 +135,33 @@ export class WorkerHandler {
   }
 
   private async embedImages(requestId: number, params: EmbedImagesParams): Promise<Reply<'embedImages'>> {
+    const sink: ImageSink = {
+      image: (e) => this.postEvent({ type: 'imageEmbedded', requestId, ...e }, ownBuffer(e.embedding)),
+      failed: (e) => this.postEvent({ type: 'imageFailed', requestId, ...e }),
+    };
+    const value = await this.cancellable(requestId, (signal) =>
+      this.engine.embedImages(params, sink, signal),
+    );
+    return { value, transfer: [] };
+  }
+
+  /** A download or import: its progress goes out as modelTransfer events tagged with the request id. */
+  private async transferModel(
+    requestId: number,
+    run: (onProgress: (update: ModelTransferUpdate) => void, signal: AbortSignal) => Promise<StoredModelInfo>,
+  ): Promise<Reply<'downloadModel' | 'importModel'>> {
+    const onProgress = (update: ModelTransferUpdate) =>
+      this.postEvent({ type: 'modelTransfer', requestId, ...update });
+    const value = await this.cancellable(requestId, (signal) => run(onProgress, signal));
+    return { value, transfer: [] };
+  }
+
+  /** Runs a request that 'cancel' (or dispose) can stop through its signal. */
+  private async cancellable<T>(requestId: number, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
     const controller = new AbortController();
     this.running.set(requestId, controller);
     try {
-      const sink: ImageSink = {
-        image: (e) => this.postEvent({ type: 'imageEmbedded', requestId, ...e }, ownBuffer(e.embedding)),
-        failed: (e) => this.postEvent({ type: 'imageFailed', requestId, ...e }),
-      };
-      const value = await this.engine.embedImages(params, sink, controller.signal);
-      return { value, transfer: [] };
+      return await run(controller.signal);
     } finally {
       this.running.delete(requestId);
     }

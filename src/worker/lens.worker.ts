@@ -1,10 +1,18 @@
 /// <reference lib="webworker" />
-// The inference worker: a ZeroShotEngine behind the message protocol (all logic lives in handler.ts and src/engine).
+// The inference worker: a ZeroShotEngine and the model library behind the message protocol (all logic lives in
+// handler.ts and src/engine). Both share one model store, opened on first use.
+import { ModelLibrary } from '../engine/modelLibrary';
+import { lazyModelStore } from '../engine/openModelStore';
 import { ZeroShotEngine } from '../engine/zeroShotEngine';
 import { WorkerHandler } from './handler';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 const wasmPaths = new URL(`${import.meta.env.BASE_URL}ort/`, scope.location.href).href;
 const post = (message: unknown, transfer: Transferable[]) => scope.postMessage(message, transfer);
-const handler = new WorkerHandler(new ZeroShotEngine({ wasmPaths }), post);
+const openStore = lazyModelStore();
+const handler = new WorkerHandler(
+  new ZeroShotEngine({ wasmPaths, openStore }),
+  new ModelLibrary({ openStore }),
+  post,
+);
 scope.addEventListener('message', (event: MessageEvent<unknown>) => void handler.handle(event.data));

@@ -6,8 +6,15 @@ import type { Backend, Dtype, ModelManifest } from '../engine/manifest';
 
 export type BackendPreference = 'auto' | 'webgpu' | 'wasm';
 
+/**
+ * Where a model comes from: a served folder (the demo model next to the app; fetched through the HTTP cache and the
+ * service worker), or model storage (a model downloaded or imported earlier; read from the browser's store, no
+ * network). A stored model that is gone fails with a ManifestError ("…is not in this browser's model storage…").
+ */
+export type ModelSource = { kind: 'url'; manifestUrl: string } | { kind: 'stored'; modelId: string };
+
 export interface LoadModelParams {
-  manifestUrl: string;
+  source: ModelSource;
   backend: BackendPreference;
 }
 
@@ -68,6 +75,7 @@ export interface ImageFailedEvent {
 
 export interface LoadProgressEvent {
   type: 'loadProgress';
+  /** 'download' also covers reading a stored model's files (they are checked the same way). */
   stage: 'manifest' | 'download' | 'session' | 'probe';
   file?: string;
   loaded: number;
@@ -81,9 +89,84 @@ export interface BackendChangedEvent {
   reason: string;
 }
 
-export type EngineEvent = ImageEmbeddedEvent | ImageFailedEvent | LoadProgressEvent | BackendChangedEvent;
+/** A model as model storage lists it (complete: every file of its listed variants is stored and verified). */
+export interface StoredModelInfo {
+  id: string;
+  name: string;
+  /** Bytes of its stored files. */
+  bytes: number;
+  /** When it was stored, ms since the epoch. */
+  storedAt: number;
+  /** The variants whose files are stored. */
+  dtypes: Dtype[];
+  /** The stored manifest (only the stored variants). */
+  manifest: ModelManifest;
+}
 
-/** Stops a running request (embedImages); the target still gets its own reply (`cancelled: true`). */
+/**
+ * A download (or import) that stopped before the end (cancel, lost connection, reload): a model folder in storage
+ * with files or partials but no manifest. Its partial files are kept, so the next downloadModel resumes. A complete
+ * model with a partial of another variant is listed in `models` only.
+ */
+export interface IncompleteDownloadInfo {
+  modelId: string;
+  /** Bytes already stored for it (committed files and partials). */
+  bytes: number;
+}
+
+export interface StorageReport {
+  /** Which store holds models: 'OPFS', 'Cache Storage' (no OPFS here), or 'memory' (nothing survives a reload). */
+  kind: string;
+  models: StoredModelInfo[];
+  incomplete: IncompleteDownloadInfo[];
+  /** navigator.storage.estimate(), or null when the browser does not say. */
+  quota: number | null;
+  usage: number | null;
+}
+
+export interface DownloadModelParams {
+  /** Absolute URL of the model's manifest.json on a model server (files are resolved against it). */
+  manifestUrl: string;
+  /** Variants to store; the tokenizer always comes along. */
+  dtypes: Dtype[];
+}
+
+export interface ImportModelParams {
+  /**
+   * The files of a folder made by `npm run models -- convert`, each with its path relative to the folder that was
+   * dropped or picked (e.g. 'eva02-clip-b-16/manifest.json'). The manifest.json nearest the root is the model; its
+   * files are matched by path relative to it.
+   */
+  files: { path: string; file: Blob }[];
+}
+
+/**
+ * Progress of downloadModel / importModel. Stages in order: 'manifest' twice (modelId null and total 0 before the
+ * manifest is read, then the model's id and total); then per file — download: 'verify' for a file already stored,
+ * 'download' then 'verify' for the others; import: 'verify' (hashing) then 'store' (writing).
+ */
+export interface ModelTransferEvent {
+  type: 'modelTransfer';
+  requestId: number;
+  /** Known once the manifest is read. */
+  modelId: string | null;
+  stage: 'manifest' | 'download' | 'verify' | 'store';
+  file: string | null;
+  /** Bytes of the whole model done so far (already-stored and resumed bytes count) and the total. */
+  loaded: number;
+  total: number;
+  /** Transfer rate over the last few seconds; 0 until bytes arrive (import: bytes checked and written per second). */
+  bytesPerSecond: number;
+  secondsLeft: number | null;
+}
+
+export type EngineEvent =
+  ImageEmbeddedEvent | ImageFailedEvent | LoadProgressEvent | BackendChangedEvent | ModelTransferEvent;
+
+/**
+ * Stops a running request: embedImages replies `cancelled: true`; downloadModel and importModel reply with a
+ * CancelledError (a download keeps its partial files, so the next downloadModel resumes).
+ */
 export interface CancelParams {
   targetId: number;
 }
@@ -95,6 +178,24 @@ export interface RequestMap {
   embedImages: { params: EmbedImagesParams; result: EmbedImagesResult };
   cancel: { params: CancelParams; result: { cancelled: boolean } };
   dispose: { params: Record<string, never>; result: null };
+  /** What model storage holds, with sizes and the browser's quota. */
+  listStoredModels: { params: Record<string, never>; result: StorageReport };
+  /**
+   * Downloads (or resumes) a model into storage, verified against its manifest; events: modelTransfer. Fails with
+   * ManifestError, ModelFileError, StorageFullError, ModelBusyError (another tab is writing that model) or
+   * CancelledError.
+   */
+  downloadModel: { params: DownloadModelParams; result: StoredModelInfo };
+  /**
+   * Checks a converted model folder against its manifest and stores it, all or nothing; events: modelTransfer.
+   * Fails as downloadModel does (a cancelled import keeps nothing).
+   */
+  importModel: { params: ImportModelParams; result: StoredModelInfo };
+  /**
+   * Removes a stored model (and any partial download of it); other models are untouched. A download of it running
+   * in this worker is cancelled first; the loaded model keeps working (its sessions hold their bytes).
+   */
+  deleteStoredModel: { params: { modelId: string }; result: null };
 }
 
 export type RequestType = keyof RequestMap;
@@ -131,6 +232,10 @@ const REQUEST_TYPES: readonly RequestType[] = [
   'embedImages',
   'cancel',
   'dispose',
+  'listStoredModels',
+  'downloadModel',
+  'importModel',
+  'deleteStoredModel',
 ];
 
 /** Shape check for messages arriving in the worker (the page is trusted, but a typo should fail loudly). */
