@@ -47,14 +47,26 @@ describe('TextEmbedder', () => {
     expect(runs).toHaveLength(3);
   });
 
-  it('splits prompts into batches, each padded to its own longest prompt', async () => {
+  it('batches prompts shortest first, each batch padded to its own longest prompt', async () => {
     const { run, runs } = recordingTower();
     const embedder = new TextEmbedder(new FakeTokenizer(), run, 2, 'm', { batchSize: 2 });
     await embedder.embedLabels(['a', 'b c d', 'e'], ['{}']);
+    // Unsorted, 'a' and 'b c d' would share a batch padded to 5; sorted, the two short prompts go together.
     expect(runs).toEqual([
-      { batch: 2, seqLen: 5 },
-      { batch: 1, seqLen: 3 },
+      { batch: 2, seqLen: 3 },
+      { batch: 1, seqLen: 5 },
     ]);
+  });
+
+  it('gives each label its own embedding whatever order the sorted batches ran in', async () => {
+    const { run } = recordingTower();
+    const sorted = new TextEmbedder(new FakeTokenizer(), run, 2, 'm', { batchSize: 2 });
+    const labels = ['b c d', 'a', 'x y', 'e'];
+    const { embeddings } = await sorted.embedLabels(labels, ['{}']);
+    for (const [row, label] of labels.entries()) {
+      const alone = await new TextEmbedder(new FakeTokenizer(), run, 2, 'm').embedLabels([label], ['{}']);
+      expect(Array.from(embeddings.subarray(row * 2, row * 2 + 2))).toEqual(Array.from(alone.embeddings));
+    }
   });
 
   it('flags labels whose prompt was cut to the context length', async () => {

@@ -92,16 +92,20 @@ export class ClipTokenizer {
    * a dynamic sequence length, and with the causal mask, padding after EOT never changes an embedding.
    */
   encodeBatch(texts: readonly string[]): EncodedBatch {
-    const encoded = texts.map((text) => this.encode(text));
-    const seqLen = encoded.reduce((longest, prompt) => Math.max(longest, prompt.ids.length), 0);
+    return this.pack(texts.map((text) => this.encode(text)));
+  }
+
+  /** Prompts already encoded, as one `[batch, seqLen]` tensor padded to the longest of them. */
+  pack(prompts: readonly EncodedPrompt[]): EncodedBatch {
+    const seqLen = prompts.reduce((longest, prompt) => Math.max(longest, prompt.ids.length), 0);
     // [batch, seqLen], row-major
-    const inputIds = new BigInt64Array(encoded.length * seqLen).fill(BigInt(this.padTokenId));
-    encoded.forEach((prompt, row) => {
+    const inputIds = new BigInt64Array(prompts.length * seqLen).fill(BigInt(this.padTokenId));
+    prompts.forEach((prompt, row) => {
       prompt.ids.forEach((id, column) => {
         inputIds[row * seqLen + column] = BigInt(id);
       });
     });
-    return { inputIds, batch: encoded.length, seqLen, truncated: encoded.map((prompt) => prompt.truncated) };
+    return { inputIds, batch: prompts.length, seqLen, truncated: prompts.map((prompt) => prompt.truncated) };
   }
 
   private encodeWithoutSpecials(cleaned: string): number[] {

@@ -40,11 +40,14 @@ export class FakeTokenizer implements PromptTokenizer {
   }
 
   encodeBatch(texts: readonly string[]): EncodedBatch {
-    const encoded = texts.map((t) => this.encode(t));
+    return this.pack(texts.map((t) => this.encode(t)));
+  }
+
+  pack(encoded: readonly { ids: number[]; truncated: boolean }[]): EncodedBatch {
     const seqLen = Math.max(...encoded.map((e) => e.ids.length));
-    const inputIds = new BigInt64Array(texts.length * seqLen);
+    const inputIds = new BigInt64Array(encoded.length * seqLen);
     encoded.forEach((e, row) => e.ids.forEach((id, col) => (inputIds[row * seqLen + col] = BigInt(id))));
-    return { inputIds, batch: texts.length, seqLen, truncated: encoded.map((e) => e.truncated) };
+    return { inputIds, batch: encoded.length, seqLen, truncated: encoded.map((e) => e.truncated) };
   }
 }
 
