@@ -156,10 +156,10 @@ describe('ZeroShotEngine on onnxruntime-web (WASM, Node) with generated ONNX gra
     expect(embedded[0]!.thumbnail).toBeInstanceOf(Blob);
   });
 
-  it('stops between images when cancelled', async () => {
+  it('stops between batches when cancelled (default batch: 4 images)', async () => {
     const controller = new AbortController();
     const embedded: string[] = [];
-    const images = ['x', 'y', 'z'].map((imageId, i) => ({
+    const images = ['a', 'b', 'c', 'd', 'e', 'f'].map((imageId, i) => ({
       imageId,
       file: rawImageBlob(patternImage(12, 12, i + 1)),
       name: imageId,
@@ -175,8 +175,8 @@ describe('ZeroShotEngine on onnxruntime-web (WASM, Node) with generated ONNX gra
       },
       controller.signal,
     );
-    expect(embedded).toEqual(['x']);
-    expect(result).toMatchObject({ embedded: 1, failed: 0, cancelled: true });
+    expect(embedded).toEqual(['a', 'b', 'c', 'd']);
+    expect(result).toMatchObject({ embedded: 4, failed: 0, cancelled: true });
   });
 
   it('batches several images per run with the same results', async () => {

@@ -59,7 +59,10 @@ export interface ZeroShotEngineOptions {
   baseUrl?: string;
   /** Model storage, for `{ kind: 'stored' }` sources (the worker shares one store with its model library). */
   openStore?: () => Promise<ModelStore>;
-  /** Images per image-tower run; batching pays off on WebGPU, hardly on WASM. */
+  /**
+   * Images per image-tower run (default 4 on both backends: B/16 int8 on 2-core WASM ran 2.68 images/s at batch 1,
+   * 3.34 at 4 and 2.73 at 8; see BENCHMARKS.md).
+   */
   imageBatchSize?: Partial<Record<Backend, number>>;
   preprocess?: PreprocessOptions;
   now?: () => number;
@@ -177,7 +180,7 @@ export class ZeroShotEngine {
     return embedImageFiles(params, sink, {
       embedder: state.imageEmbedder,
       decode: this.options.decodeImage ?? decodeImageFile,
-      batchSize: this.options.imageBatchSize?.[backend] ?? (backend === 'webgpu' ? 4 : 1),
+      batchSize: this.options.imageBatchSize?.[backend] ?? 4,
       // A model load replaces the state: images of the old model stop there.
       isStopped: () => signal?.aborted === true || this.state !== state,
       now: this.now,
