@@ -1,8 +1,11 @@
 /**
  * The loop behind `embedImages`: decode and preprocess each file, run a few images per inference, report every
  * image as soon as it is done. A failing image is reported and skipped; `isStopped` is checked between images.
+ * With a cache, an image whose bytes were embedded before by the same model is reported from the cache without
+ * being decoded, and every new embedding is written to it.
  */
 import type { DecodedImage } from './decode';
+import { fileSha256, imageCacheKey, type EmbeddingCache } from './embeddingCache';
 import { describeError } from './errors';
 import type { ImageEmbedder } from './imageEmbedder';
 import type {
@@ -24,6 +27,8 @@ export interface ImageBatchContext {
   batchSize: number;
   isStopped(): boolean;
   now(): number;
+  /** Embeddings kept across visits; `modelKey` names the weights (see imageCacheKey). */
+  cache?: { store: EmbeddingCache; modelKey: string };
 }
 
 interface PreparedImage {
@@ -32,6 +37,8 @@ interface PreparedImage {
   pixels: Float32Array;
   /** Decode + preprocess time. */
   ms: number;
+  /** Where to cache the embedding, when there is a cache. */
+  cacheKey: string | null;
 }
 
 export async function embedImageFiles(
@@ -40,7 +47,13 @@ export async function embedImageFiles(
   context: ImageBatchContext,
 ): Promise<EmbedImagesResult> {
   const started = context.now();
-  const result: EmbedImagesResult = { embedded: 0, failed: 0, cancelled: false, ms: 0 };
+  const result: Required<EmbedImagesResult> = {
+    embedded: 0,
+    fromCache: 0,
+    failed: 0,
+    cancelled: false,
+    ms: 0,
+  };
   const fail = (imageId: string, error: unknown) => {
     result.failed++;
     sink.failed({ imageId, message: describeError(error) });
@@ -52,9 +65,17 @@ export async function embedImageFiles(
       if (context.isStopped()) break;
       const prepStarted = context.now();
       try {
+        const cacheKey = context.cache ? await lookupKey(context.cache.modelKey, image.file) : null;
+        const cached = cacheKey !== null ? await context.cache!.store.get(cacheKey) : null;
+        if (cached) {
+          result.embedded++;
+          result.fromCache++;
+          sink.image({ imageId: image.imageId, ...cached, ms: context.now() - prepStarted, fromCache: true });
+          continue;
+        }
         const decoded = await context.decode(image.file, image.name, params.thumbnailSize);
         const pixels = context.embedder.preprocess(decoded.pixels);
-        prepared.push({ imageId: image.imageId, decoded, pixels, ms: context.now() - prepStarted });
+        prepared.push({ imageId: image.imageId, decoded, pixels, ms: context.now() - prepStarted, cacheKey });
       } catch (error) {
         fail(image.imageId, error);
       }
@@ -63,12 +84,37 @@ export async function embedImageFiles(
     for (const { item, embedding, runMs } of await embedBatch(context, prepared, fail)) {
       result.embedded++;
       const { width, height, thumbnail } = item.decoded;
-      sink.image({ imageId: item.imageId, embedding, width, height, thumbnail, ms: item.ms + runMs });
+      // Written before the embedding's buffer is handed to the page (the sink may transfer it).
+      if (item.cacheKey !== null)
+        void context.cache!.store.put(item.cacheKey, {
+          embedding: embedding.slice(),
+          width,
+          height,
+          thumbnail,
+        });
+      sink.image({
+        imageId: item.imageId,
+        embedding,
+        width,
+        height,
+        thumbnail,
+        ms: item.ms + runMs,
+        fromCache: false,
+      });
     }
   }
   result.cancelled = context.isStopped() && result.embedded + result.failed < params.images.length;
   result.ms = context.now() - started;
   return result;
+}
+
+/** The cache key of a file, or null when its bytes cannot be read (decoding it will then say why). */
+async function lookupKey(modelKey: string, file: Blob): Promise<string | null> {
+  try {
+    return imageCacheKey(modelKey, await fileSha256(file));
+  } catch {
+    return null;
+  }
 }
 
 /** Runs a batch; if the batch fails, each image is retried alone so one bad input cannot sink the others. */

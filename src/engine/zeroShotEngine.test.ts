@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { OrtModule } from './backend';
 import { BackendError, ManifestError, ModelFileError, NotLoadedError } from './errors';
+import { MemoryEmbeddingCache } from './embeddingCache';
 import { MemoryModelStore } from './memoryModelStore';
 import { downloadModel } from './modelDownload';
 import type { ModelStore } from './modelStore';
@@ -154,6 +155,46 @@ describe('ZeroShotEngine on onnxruntime-web (WASM, Node) with generated ONNX gra
       expect(cosineSimilarity(embedded[i]!.embedding, expected)).toBeGreaterThan(0.99999);
     });
     expect(embedded[0]!.thumbnail).toBeInstanceOf(Blob);
+  });
+
+  it('reports an image it has embedded before from the embedding cache, without decoding it', async () => {
+    const cache = new MemoryEmbeddingCache();
+    let decodes = 0;
+    const cached = new ZeroShotEngine({
+      fetch: server.fetch,
+      importOrt: importNodeOrt,
+      detectCapabilities: noGpu,
+      createTokenizer: () => new FakeTokenizer(),
+      decodeImage: (file, name, size) => {
+        decodes++;
+        return fakeDecodeImage(file, name, size);
+      },
+      embeddingCache: cache,
+    });
+    await cached.load({ source: { kind: 'url', manifestUrl: MODEL_URL }, backend: 'wasm' });
+    const file = rawImageBlob(patternImage(20, 10, 3));
+    const run = async (name: string) => {
+      const seen: Omit<ImageEmbeddedEvent, 'type' | 'requestId'>[] = [];
+      const result = await cached.embedImages(
+        { images: [{ imageId: name, file, name }], thumbnailSize: 0 },
+        { image: (e) => seen.push(e), failed: () => undefined },
+      );
+      return { result, event: seen[0]! };
+    };
+    const first = await run('first.png');
+    // The same bytes under another name: a hit (the key is the content hash and the model's weights).
+    const second = await run('renamed.png');
+    expect(decodes).toBe(1);
+    expect(first.event.fromCache).toBe(false);
+    expect(second.event.fromCache).toBe(true);
+    expect(second.result).toMatchObject({ embedded: 1, fromCache: 1 });
+    expect(Array.from(second.event.embedding)).toEqual(Array.from(first.event.embedding));
+    expect([second.event.width, second.event.height]).toEqual([20, 10]);
+    expect(await cached.embeddingCacheInfo()).toEqual({ entries: 1, disabledReason: null });
+    expect(await cached.clearEmbeddingCache()).toEqual({ removed: 1 });
+    await run('again.png');
+    expect(decodes).toBe(2);
+    await cached.dispose();
   });
 
   it('stops between batches when cancelled (default batch: 4 images)', async () => {

@@ -12,6 +12,7 @@ import {
   type OrtImporter,
 } from './backend';
 import { decodeImageFile, type DecodedImage } from './decode';
+import { FailSafeEmbeddingCache, type EmbeddingCache } from './embeddingCache';
 import { BackendError, CancelledError, ManifestError, ModelFileError, NotLoadedError } from './errors';
 import { embedImageFiles, type ImageSink } from './imageBatches';
 import { ImageEmbedder } from './imageEmbedder';
@@ -37,6 +38,7 @@ import type {
   EmbedImagesResult,
   EmbedLabelsParams,
   EmbedLabelsResult,
+  EmbeddingCacheInfo,
   LoadModelParams,
   LoadProgressEvent,
   LoadedModel,
@@ -46,6 +48,16 @@ import type {
 export type { ImageSink } from './imageBatches';
 
 export type LoadEvent = LoadProgressEvent | BackendChangedEvent;
+
+/**
+ * Names the weights behind an image embedding: model id, dtype, and the start of the image graph's sha256, so a
+ * model re-exported under the same id never reuses embeddings of the old weights.
+ */
+function imageModelKey(state: LoadedState): string {
+  const { manifest, sessions } = state;
+  const variant = manifest.variants.find((v) => v.dtype === sessions.dtype);
+  return `${manifest.id}/${sessions.dtype}/${variant?.imageModel.sha256.slice(0, 16) ?? 'unknown'}`;
+}
 
 export interface ZeroShotEngineOptions {
   fetch?: FetchLike;
@@ -65,6 +77,8 @@ export interface ZeroShotEngineOptions {
    */
   imageBatchSize?: Partial<Record<Backend, number>>;
   preprocess?: PreprocessOptions;
+  /** Image embeddings kept across visits (IndexedDB in the worker); none: every image is embedded. */
+  embeddingCache?: EmbeddingCache;
   now?: () => number;
 }
 
@@ -77,6 +91,7 @@ interface LoadedState {
 
 export class ZeroShotEngine {
   private state: LoadedState | null = null;
+  private readonly cache: FailSafeEmbeddingCache | null;
   private loadGeneration = 0;
   private capabilities: Promise<BackendCapabilities> | null = null;
   private readonly queue = new SerialQueue();
@@ -86,6 +101,7 @@ export class ZeroShotEngine {
   constructor(private readonly options: ZeroShotEngineOptions = {}) {
     this.fetchFn = options.fetch ?? ((url, init) => fetch(url, init));
     this.now = options.now ?? (() => performance.now());
+    this.cache = options.embeddingCache ? new FailSafeEmbeddingCache(options.embeddingCache) : null;
   }
 
   /** Loads a model, replacing the current one; `emit` receives progress and backend fallbacks. */
@@ -184,7 +200,18 @@ export class ZeroShotEngine {
       // A model load replaces the state: images of the old model stop there.
       isStopped: () => signal?.aborted === true || this.state !== state,
       now: this.now,
+      ...(this.cache ? { cache: { store: this.cache, modelKey: imageModelKey(state) } } : {}),
     });
+  }
+
+  async embeddingCacheInfo(): Promise<EmbeddingCacheInfo> {
+    if (!this.cache) return { entries: 0, disabledReason: 'This engine has no embedding cache.' };
+    const entries = await this.cache.count();
+    return { entries, disabledReason: this.cache.disabledReason };
+  }
+
+  async clearEmbeddingCache(): Promise<{ removed: number }> {
+    return { removed: this.cache ? await this.cache.clear() : 0 };
   }
 
   /** Releases the sessions; the engine can load again afterwards. */

@@ -192,6 +192,8 @@ describe('EngineClient', () => {
         ms: 1,
       }),
       embedImages: async () => ({ embedded: 0, failed: 0, cancelled: false, ms: 0 }),
+      embeddingCacheInfo: async () => ({ entries: 0, disabledReason: null }),
+      clearEmbeddingCache: async () => ({ removed: 0 }),
       dispose: () => undefined,
     };
     const library: HandlerLibrary = new ModelLibrary({ openStore: async () => new MemoryModelStore() });
@@ -271,6 +273,8 @@ describe('EngineClient', () => {
       },
       embedLabels: async () => ({ embeddings: new Float32Array(0), dim: 0, truncated: [], ms: 0 }),
       embedImages: async () => ({ embedded: 0, failed: 0, cancelled: false, ms: 0 }),
+      embeddingCacheInfo: async () => ({ entries: 0, disabledReason: null }),
+      clearEmbeddingCache: async () => ({ removed: 0 }),
       dispose: () => undefined,
     };
     const library = new ModelLibrary({ openStore: async () => store, fetch: server.fetch, locks: null });

@@ -11,6 +11,7 @@ import type {
   EmbedImagesResult,
   EmbedLabelsParams,
   EmbedLabelsResult,
+  EmbeddingCacheInfo,
   ImageEmbeddedEvent,
   ImageFailedEvent,
   ImportModelParams,
@@ -125,6 +126,15 @@ export class EngineClient {
   /** Removes a stored model and any partial download of it. */
   deleteStoredModel(modelId: string): Promise<null> {
     return this.call('deleteStoredModel', { modelId });
+  }
+
+  embeddingCacheInfo(): Promise<EmbeddingCacheInfo> {
+    return this.call('embeddingCacheInfo', {});
+  }
+
+  /** Forgets every cached image embedding (and its thumbnail); returns how many there were. */
+  clearEmbeddingCache(): Promise<{ removed: number }> {
+    return this.call('clearEmbeddingCache', {});
   }
 
   /** Hears load progress and backend changes; returns the function that stops listening. */

@@ -40,6 +40,14 @@ class FakeEngine implements HandlerEngine {
     return { embeddings: new Float32Array([1, 0, 0, 1]), dim: 2, truncated: [false, false], ms: 3 };
   }
 
+  async embeddingCacheInfo() {
+    return { entries: 7, disabledReason: null };
+  }
+
+  async clearEmbeddingCache() {
+    return { removed: 7 };
+  }
+
   async embedImages(
     params: EmbedImagesParams,
     sink: ImageSink,
@@ -151,6 +159,16 @@ const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
 const image = (imageId: string, name = imageId) => ({ imageId, name, file: new Blob(['x']) });
 
 describe('WorkerHandler', () => {
+  it('answers the embedding-cache requests from the engine', async () => {
+    const { posted, handler } = setup();
+    await handler.handle({ id: 1, type: 'embeddingCacheInfo', params: {} });
+    await handler.handle({ id: 2, type: 'clearEmbeddingCache', params: {} });
+    expect(posted.map((p) => p.message)).toEqual([
+      { kind: 'result', id: 1, value: { entries: 7, disabledReason: null } },
+      { kind: 'result', id: 2, value: { removed: 7 } },
+    ]);
+  });
+
   it('replies to loadModel with the result after forwarding progress events', async () => {
     const { posted, handler } = setup();
     await handler.handle({

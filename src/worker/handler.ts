@@ -14,6 +14,7 @@ import {
   type EmbedImagesResult,
   type EmbedLabelsParams,
   type EmbedLabelsResult,
+  type EmbeddingCacheInfo,
   type EngineEvent,
   type ImportModelParams,
   type LoadedModel,
@@ -31,6 +32,8 @@ export interface HandlerEngine {
   load(params: LoadModelParams, emit: (event: LoadEvent) => void): Promise<LoadedModel>;
   embedLabels(params: EmbedLabelsParams): Promise<EmbedLabelsResult>;
   embedImages(params: EmbedImagesParams, sink: ImageSink, signal: AbortSignal): Promise<EmbedImagesResult>;
+  embeddingCacheInfo(): Promise<EmbeddingCacheInfo>;
+  clearEmbeddingCache(): Promise<{ removed: number }>;
   dispose(): Promise<void> | void;
 }
 
@@ -121,6 +124,10 @@ export class WorkerHandler {
         );
       case 'deleteStoredModel':
         return this.library.delete(request.params.modelId).then(() => ({ value: null, transfer: [] }));
+      case 'embeddingCacheInfo':
+        return this.engine.embeddingCacheInfo().then((value) => ({ value, transfer: [] }));
+      case 'clearEmbeddingCache':
+        return this.engine.clearEmbeddingCache().then((value) => ({ value, transfer: [] }));
     }
   }
 

@@ -49,7 +49,10 @@ export interface EmbedImagesParams {
 }
 
 export interface EmbedImagesResult {
+  /** Images reported with an embedding (computed or from the cache). */
   embedded: number;
+  /** Of those, the ones read from the embedding cache (not decoded, not run). */
+  fromCache?: number;
   failed: number;
   cancelled: boolean;
   ms: number;
@@ -63,7 +66,9 @@ export interface ImageEmbeddedEvent {
   width: number; // decoded size (after EXIF orientation)
   height: number;
   thumbnail: Blob | null; // small JPEG/WebP made in the worker
-  ms: number; // decode + preprocess + inference for this image
+  ms: number; // decode + preprocess + inference for this image (a cache hit: hashing + lookup)
+  /** True when the embedding came from the embedding cache (same file bytes, same model weights). */
+  fromCache?: boolean;
 }
 
 export interface ImageFailedEvent {
@@ -196,6 +201,16 @@ export interface RequestMap {
    * in this worker is cancelled first; the loaded model keeps working (its sessions hold their bytes).
    */
   deleteStoredModel: { params: { modelId: string }; result: null };
+  /** How many image embeddings the cache holds, and why it is off if it is. */
+  embeddingCacheInfo: { params: Record<string, never>; result: EmbeddingCacheInfo };
+  /** Empties the image-embedding cache (every model); returns how many entries there were. */
+  clearEmbeddingCache: { params: Record<string, never>; result: { removed: number } };
+}
+
+export interface EmbeddingCacheInfo {
+  entries: number;
+  /** Null while the cache works; otherwise the reason it was switched off for this page (e.g. private mode). */
+  disabledReason: string | null;
 }
 
 export type RequestType = keyof RequestMap;
@@ -236,6 +251,8 @@ const REQUEST_TYPES: readonly RequestType[] = [
   'downloadModel',
   'importModel',
   'deleteStoredModel',
+  'embeddingCacheInfo',
+  'clearEmbeddingCache',
 ];
 
 /** Shape check for messages arriving in the worker (the page is trusted, but a typo should fail loudly). */
