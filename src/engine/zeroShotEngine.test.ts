@@ -165,9 +165,9 @@ describe('ZeroShotEngine on onnxruntime-web (WASM, Node) with generated ONNX gra
       importOrt: importNodeOrt,
       detectCapabilities: noGpu,
       createTokenizer: () => new FakeTokenizer(),
-      decodeImage: (file, name, size) => {
+      decodeImage: (file, name) => {
         decodes++;
-        return fakeDecodeImage(file, name, size);
+        return fakeDecodeImage(file, name);
       },
       embeddingCache: cache,
     });

@@ -63,7 +63,7 @@ describe('loadModel', () => {
     expect(state().modelStatus).toBe('ready');
     expect(engine.loadModel).toHaveBeenCalledTimes(1);
     expect(engine.loadModel.mock.calls[0]![0]).toEqual({
-      manifestUrl: '/models/eva-lens-demo/manifest.json',
+      source: { kind: 'url', manifestUrl: '/models/eva-lens-demo/manifest.json' },
       backend: 'auto',
     });
     expect(state().labelEmbeddings?.labelTexts).toEqual(['red circle', 'blue square']);

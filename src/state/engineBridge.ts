@@ -3,7 +3,7 @@
  * store"). Components call these; worker results reach the store only through here.
  */
 import { describeError } from '../engine/errors';
-import type { BackendPreference } from '../worker/protocol';
+import type { BackendPreference, LoadedModel } from '../worker/protocol';
 import {
   bridgeConfig,
   configureBridge,
@@ -23,14 +23,13 @@ import {
   type AddFilesSummary,
 } from './imagePipeline';
 import { embedLabelsNow, resetLabelPipeline, scheduleLabelEmbedding } from './labelPipeline';
+import { DEMO_MODEL_ID } from './catalog';
+import { sourceFor } from './modelLibrary';
 import { fetchSampleSet } from './samples';
 import { useLensStore } from './store';
 
 export type { AddFilesSummary } from './imagePipeline';
 export type { LensEngine, BridgeConfig } from './engineConnection';
-
-/** The demo model shipped with the app (public/models/eva-lens-demo/). */
-export const DEMO_MODEL_PATH = 'models/eva-lens-demo/manifest.json';
 
 let modelLoad: Promise<void> | null = null;
 
@@ -47,11 +46,9 @@ export function loadModel(): Promise<void> {
 
 async function runModelLoad(): Promise<void> {
   useLensStore.getState().startModelLoad();
+  const { activeModelId } = useLensStore.getState();
   try {
-    const model = await getEngine().loadModel({
-      manifestUrl: `${bridgeConfig.baseUrl}${DEMO_MODEL_PATH}`,
-      backend: useLensStore.getState().backendPreference,
-    });
+    const model = await loadWithFallback(activeModelId);
     useLensStore.getState().setModelReady(model);
   } catch (error) {
     useLensStore.getState().setModelError(describeError(error));
@@ -59,6 +56,45 @@ async function runModelLoad(): Promise<void> {
   }
   pumpImages();
   await embedLabelsNow();
+}
+
+/** Loads the model `id`; a stored model that is gone (storage cleared, deleted in another tab) gives way to the demo. */
+async function loadWithFallback(id: string): Promise<LoadedModel> {
+  const backend = useLensStore.getState().backendPreference;
+  try {
+    return await getEngine().loadModel({ source: sourceFor(id), backend });
+  } catch (error) {
+    const isGone =
+      error instanceof Error && error.name === 'ManifestError' && sourceFor(id).kind === 'stored';
+    if (!isGone) throw error;
+    useLensStore.getState().pushNotice(`${describeError(error)} Using the demo model instead.`, 'error');
+    useLensStore.getState().setActiveModelId(DEMO_MODEL_ID);
+    return getEngine().loadModel({ source: sourceFor(DEMO_MODEL_ID), backend });
+  }
+}
+
+/**
+ * Switches to the model `id` (stored or embedded): stops the image in flight, loads it, then embeds labels and
+ * images again. If it fails to load, the message is shown and the previous model is loaded again.
+ * @returns whether the model is now in use.
+ */
+export async function switchModel(id: string): Promise<boolean> {
+  const previous = useLensStore.getState().activeModelId;
+  await modelLoad;
+  await interruptImages();
+  useLensStore.getState().setActiveModelId(id);
+  await loadModel();
+  if (useLensStore.getState().modelStatus !== 'ready') {
+    const message = useLensStore.getState().modelError ?? 'it did not load';
+    useLensStore.getState().pushNotice(`That model could not be used: ${message}`, 'error');
+    if (previous !== id) {
+      useLensStore.getState().setActiveModelId(previous);
+      await loadModel();
+    }
+  }
+  const isReady = useLensStore.getState().modelStatus === 'ready';
+  if (isReady) requeueAllImages();
+  return isReady && useLensStore.getState().activeModelId === id;
 }
 
 /** Switches backend: stops the image in flight, reloads the model, then embeds labels and images again. */

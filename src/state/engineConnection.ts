@@ -10,7 +10,17 @@ import { useLensStore } from './store';
 /** What the bridge uses of the worker client; a fake with these methods drives the bridge in tests. */
 export type LensEngine = Pick<
   EngineClient,
-  'loadModel' | 'embedLabels' | 'embedImages' | 'onEvent' | 'dispose'
+  | 'loadModel'
+  | 'embedLabels'
+  | 'embedImages'
+  | 'onEvent'
+  | 'dispose'
+  | 'listStoredModels'
+  | 'downloadModel'
+  | 'importModel'
+  | 'deleteStoredModel'
+  | 'embeddingCacheInfo'
+  | 'clearEmbeddingCache'
 >;
 
 export interface BridgeConfig {

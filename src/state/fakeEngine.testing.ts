@@ -12,7 +12,13 @@ import type {
   LoadedModel,
   LoadModelParams,
   LoadProgressEvent,
+  DownloadModelParams,
+  ImportModelParams,
+  ModelTransferEvent,
+  StorageReport,
+  StoredModelInfo,
 } from '../worker/protocol';
+import { CancelledError } from '../engine/errors';
 import type { LensEngine } from './engineConnection';
 
 export const DIM = 3;
@@ -96,6 +102,48 @@ export class FakeEngine implements LensEngine {
     ms: 1,
   }));
   dispose = vi.fn();
+
+  /** What "storage" holds; downloads and imports add to it when the test finishes them. */
+  stored: StoredModelInfo[] = [];
+  transfers: {
+    kind: 'download' | 'import';
+    params: DownloadModelParams | ImportModelParams;
+    onProgress: (e: ModelTransferEvent) => void;
+    done: Deferred<StoredModelInfo>;
+    cancel: Mock<() => void>;
+  }[] = [];
+  listStoredModels = vi.fn(async (): Promise<StorageReport> => ({
+    kind: 'memory',
+    models: [...this.stored],
+    incomplete: [],
+    quota: 1e9,
+    usage: this.stored.reduce((sum, m) => sum + m.bytes, 0),
+  }));
+  deleteStoredModel = vi.fn(async (modelId: string): Promise<null> => {
+    this.stored = this.stored.filter((m) => m.id !== modelId);
+    return null;
+  });
+  embeddingCacheInfo = vi.fn(async () => ({ entries: 0, disabledReason: null }));
+  clearEmbeddingCache = vi.fn(async () => ({ removed: 0 }));
+
+  downloadModel(params: DownloadModelParams, onProgress: (e: ModelTransferEvent) => void) {
+    return this.startTransfer('download', params, onProgress);
+  }
+
+  importModel(params: ImportModelParams, onProgress: (e: ModelTransferEvent) => void) {
+    return this.startTransfer('import', params, onProgress);
+  }
+
+  private startTransfer(
+    kind: 'download' | 'import',
+    params: DownloadModelParams | ImportModelParams,
+    onProgress: (e: ModelTransferEvent) => void,
+  ) {
+    const done = deferred<StoredModelInfo>();
+    const cancel = vi.fn(() => done.reject(new CancelledError('The download was cancelled.')));
+    this.transfers.push({ kind, params, onProgress, done, cancel });
+    return { done: done.promise, cancel };
+  }
 
   embedImages(
     params: EmbedImagesParams,

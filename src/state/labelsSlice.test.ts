@@ -56,12 +56,18 @@ describe('labels slice', () => {
 });
 
 describe('persistence', () => {
-  it('keeps only labels, templates and the backend preference', () => {
+  it('keeps only labels, templates, the backend preference, the model in use and the model server', () => {
     state().replaceLabels(['cat']);
     state().setBackendPreference('wasm');
     state().pushNotice('hello');
     const saved = persistOptions.partialize!(state());
-    expect(Object.keys(saved).sort()).toEqual(['backendPreference', 'labels', 'templates']);
+    expect(Object.keys(saved).sort()).toEqual([
+      'activeModelId',
+      'backendPreference',
+      'labels',
+      'modelBaseUrl',
+      'templates',
+    ]);
     expect(saved.backendPreference).toBe('wasm');
   });
 

@@ -8,6 +8,9 @@ export interface PersistedLensState {
   labels: Label[];
   templates: string[];
   backendPreference: BackendPreference;
+  /** The last model used, so the next visit starts with it (from model storage, no network). */
+  activeModelId: string;
+  modelBaseUrl: string;
 }
 
 const BACKEND_PREFERENCES: readonly BackendPreference[] = ['auto', 'webgpu', 'wasm'];
@@ -43,7 +46,10 @@ function isLabel(value: unknown): value is Label {
 /** Takes the persisted fields that have the right shape and ignores the rest (an old or hand-edited entry). */
 export function mergePersisted(persisted: unknown, current: LensState): LensState {
   if (typeof persisted !== 'object' || persisted === null) return current;
-  const { labels, templates, backendPreference } = persisted as Record<string, unknown>;
+  const { labels, templates, backendPreference, activeModelId, modelBaseUrl } = persisted as Record<
+    string,
+    unknown
+  >;
   const next = { ...current };
   if (Array.isArray(labels)) next.labels = labels.filter(isLabel);
   if (Array.isArray(templates)) {
@@ -55,6 +61,8 @@ export function mergePersisted(persisted: unknown, current: LensState): LensStat
   if (BACKEND_PREFERENCES.includes(backendPreference as BackendPreference)) {
     next.backendPreference = backendPreference as BackendPreference;
   }
+  if (typeof activeModelId === 'string' && activeModelId !== '') next.activeModelId = activeModelId;
+  if (typeof modelBaseUrl === 'string' && modelBaseUrl !== '') next.modelBaseUrl = modelBaseUrl;
   return next;
 }
 
@@ -66,6 +74,8 @@ export const persistOptions: PersistOptions<LensState, PersistedLensState> = {
     labels: state.labels,
     templates: state.templates,
     backendPreference: state.backendPreference,
+    activeModelId: state.activeModelId,
+    modelBaseUrl: state.modelBaseUrl,
   }),
   merge: mergePersisted,
 };

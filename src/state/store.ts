@@ -2,17 +2,19 @@ import { create } from 'zustand';
 import { persist } from 'zustand/middleware';
 import { createImagesSlice, type ImagesSlice } from './imagesSlice';
 import { createLabelsSlice, type LabelsSlice } from './labelsSlice';
+import { createModelLibrarySlice, type ModelLibrarySlice } from './modelLibrarySlice';
 import { createModelSlice, type ModelSlice } from './modelSlice';
 import { createNoticesSlice, type NoticesSlice } from './noticesSlice';
 import { persistOptions } from './persistence';
 
-export type LensState = ModelSlice & LabelsSlice & ImagesSlice & NoticesSlice;
+export type LensState = ModelSlice & ModelLibrarySlice & LabelsSlice & ImagesSlice & NoticesSlice;
 
 /** The app's one store. Components read it with one selector per field; engineBridge.ts writes worker results. */
 export const useLensStore = create<LensState>()(
   persist(
     (...args) => ({
       ...createModelSlice(...args),
+      ...createModelLibrarySlice(...args),
       ...createLabelsSlice(...args),
       ...createImagesSlice(...args),
       ...createNoticesSlice(...args),

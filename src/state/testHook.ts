@@ -37,6 +37,12 @@ export interface LensSnapshot {
   }[];
   run: { isRunning: boolean; total: number; embedded: number; failed: number; wasCancelled: boolean };
   notices: string[];
+  activeModelId: string;
+  storageKind: string | null;
+  storedModels: { id: string; bytes: number; dtypes: string[] }[];
+  incompleteDownloads: { modelId: string; bytes: number }[];
+  /** Downloads and imports under way or stopped, by model id ('import' for an import). */
+  downloads: Record<string, { status: string; loaded: number; total: number; error: string | null }>;
 }
 
 function rows(flat: Float32Array, dim: number): number[][] {
@@ -95,6 +101,20 @@ function takeSnapshot(state: LensState): LensSnapshot {
       wasCancelled: run.wasCancelled,
     },
     notices: state.notices.map((notice) => notice.text),
+    activeModelId: state.activeModelId,
+    storageKind: state.storageReport?.kind ?? null,
+    storedModels: (state.storageReport?.models ?? []).map(({ id, bytes, dtypes }) => ({
+      id,
+      bytes,
+      dtypes: [...dtypes],
+    })),
+    incompleteDownloads: (state.storageReport?.incomplete ?? []).map((item) => ({ ...item })),
+    downloads: Object.fromEntries(
+      Object.entries(state.transfers).map(([key, t]) => [
+        key,
+        { status: t.status, loaded: t.loaded, total: t.total, error: t.error },
+      ]),
+    ),
   };
 }
 

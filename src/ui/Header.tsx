@@ -1,6 +1,7 @@
 import { useLensStore } from '../state/store';
 import { BackendSelect } from './BackendSelect';
 import { FilePickers } from './FilePickers';
+import { ModelsButton } from './ModelsButton';
 import { TrySamplesButton } from './TrySamplesButton';
 
 export function Header() {
@@ -27,6 +28,7 @@ export function Header() {
       <div className="header__actions">
         <FilePickers variant="header" />
         <TrySamplesButton className="button button--accent" testId="try-samples" />
+        <ModelsButton />
         <BackendSelect />
       </div>
     </header>

@@ -29,12 +29,19 @@ function captureItem(item: DataTransferItem): CapturedItem {
   };
 }
 
-async function filesFromHandle(handle: FileSystemHandle): Promise<File[]> {
+/** A file with its path inside the drop, e.g. 'eva02-clip-b-16/manifest.json' for a dropped folder. */
+export interface PathedFile {
+  path: string;
+  file: File;
+}
+
+async function filesFromHandle(handle: FileSystemHandle, prefix: string): Promise<PathedFile[]> {
   if (isHidden(handle.name)) return [];
-  if (handle.kind === 'file') return [await (handle as FileSystemFileHandle).getFile()];
-  const files: File[] = [];
+  const path = prefix + handle.name;
+  if (handle.kind === 'file') return [{ path, file: await (handle as FileSystemFileHandle).getFile() }];
+  const files: PathedFile[] = [];
   for await (const child of (handle as FileSystemDirectoryHandle).values()) {
-    files.push(...(await filesFromHandle(child)));
+    files.push(...(await filesFromHandle(child, `${path}/`)));
   }
   return files;
 }
@@ -56,30 +63,38 @@ async function readAllEntries(directory: FileSystemDirectoryEntry): Promise<File
   }
 }
 
-async function filesFromEntry(entry: FileSystemEntry): Promise<File[]> {
+async function filesFromEntry(entry: FileSystemEntry, prefix: string): Promise<PathedFile[]> {
   if (isHidden(entry.name)) return [];
-  if (entry.isFile) return [await readEntryFile(entry as FileSystemFileEntry)];
+  const path = prefix + entry.name;
+  if (entry.isFile) return [{ path, file: await readEntryFile(entry as FileSystemFileEntry) }];
   if (!entry.isDirectory) return [];
   const children = await readAllEntries(entry as FileSystemDirectoryEntry);
-  return (await Promise.all(children.map(filesFromEntry))).flat();
+  return (await Promise.all(children.map((child) => filesFromEntry(child, `${path}/`)))).flat();
 }
 
-async function filesFromItem({ handle, entry, file }: CapturedItem): Promise<File[]> {
+async function filesFromItem({ handle, entry, file }: CapturedItem): Promise<PathedFile[]> {
   const resolvedHandle = handle ? await handle : null;
-  if (resolvedHandle) return filesFromHandle(resolvedHandle);
-  if (entry) return filesFromEntry(entry);
-  return file ? [file] : [];
+  if (resolvedHandle) return filesFromHandle(resolvedHandle, '');
+  if (entry) return filesFromEntry(entry, '');
+  return file ? [{ path: file.name, file }] : [];
 }
 
-/** Every file in a drop or paste, folders included (in the order the browser lists them). */
-export async function collectFiles(dataTransfer: DataTransfer): Promise<File[]> {
+/** Every file in a drop or paste with its path in the drop, folders included (in the order the browser lists them). */
+export async function collectPathedFiles(dataTransfer: DataTransfer): Promise<PathedFile[]> {
   const items = dataTransfer.items
     ? Array.from(dataTransfer.items).filter((item) => item.kind === 'file')
     : [];
-  if (items.length === 0) return Array.from(dataTransfer.files ?? []);
+  if (items.length === 0) return Array.from(dataTransfer.files ?? [], (file) => ({ path: file.name, file }));
   const captured = items.map(captureItem);
-  const nested = await Promise.all(captured.map((item) => filesFromItem(item).catch(() => [] as File[])));
+  const nested = await Promise.all(
+    captured.map((item) => filesFromItem(item).catch(() => [] as PathedFile[])),
+  );
   return nested.flat();
+}
+
+/** Every file in a drop or paste, folders included. */
+export async function collectFiles(dataTransfer: DataTransfer): Promise<File[]> {
+  return (await collectPathedFiles(dataTransfer)).map(({ file }) => file);
 }
 
 /** True when a drag carries files (not text or a link), so the drop overlay shows only for those. */

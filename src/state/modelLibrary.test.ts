@@ -1,0 +1,169 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ManifestError } from '../engine/errors';
+import { DEMO_MODEL_ID } from './catalog';
+import { configureEngineBridge, loadModel, resetEngineBridge, switchModel } from './engineBridge';
+import { FakeEngine, fakeLoadedModel, settle } from './fakeEngine.testing';
+import { cancelTransfer, deleteStoredModel, downloadCatalogModel, refreshCatalog } from './modelLibrary';
+import { resetStore } from './resetStore.testing';
+import { useLensStore } from './store';
+import type { StoredModelInfo } from '../worker/protocol';
+
+const state = () => useLensStore.getState();
+let engine: FakeEngine;
+let frames: (() => void)[];
+const runFrames = () => frames.splice(0).forEach((flush) => flush());
+
+function storedInfo(id: string): StoredModelInfo {
+  const manifest = { ...fakeLoadedModel().manifest, id, name: `Model ${id}` };
+  return { id, name: manifest.name, bytes: 1000, storedAt: 1, dtypes: ['int8'], manifest };
+}
+
+beforeEach(() => {
+  engine = new FakeEngine();
+  frames = [];
+  configureEngineBridge({
+    createEngine: () => engine,
+    schedule: (flush) => frames.push(flush),
+    labelDebounceMs: 0,
+    now: () => Date.now(),
+  });
+});
+
+afterEach(() => {
+  resetEngineBridge();
+  resetStore();
+  vi.restoreAllMocks();
+});
+
+describe('downloads', () => {
+  it('shows progress once per frame, then lists the stored model', async () => {
+    state().setModelBaseUrl('https://models.test/');
+    const done = downloadCatalogModel('eva02-clip-b-16', 'int8');
+    await settle();
+    const transfer = engine.transfers[0]!;
+    expect(transfer.params).toEqual({
+      manifestUrl: 'https://models.test/eva02-clip-b-16/manifest.json',
+      dtypes: ['int8'],
+    });
+    const event = {
+      type: 'modelTransfer' as const,
+      requestId: 1,
+      modelId: 'eva02-clip-b-16',
+      file: 'image.int8.onnx',
+    };
+    transfer.onProgress({
+      ...event,
+      stage: 'download',
+      loaded: 10,
+      total: 100,
+      bytesPerSecond: 5,
+      secondsLeft: 18,
+    } as const);
+    transfer.onProgress({
+      ...event,
+      stage: 'download',
+      loaded: 40,
+      total: 100,
+      bytesPerSecond: 5,
+      secondsLeft: 12,
+    } as const);
+    runFrames();
+    expect(state().transfers['eva02-clip-b-16']).toMatchObject({
+      status: 'running',
+      loaded: 40,
+      secondsLeft: 12,
+    });
+    engine.stored.push(storedInfo('eva02-clip-b-16'));
+    transfer.done.resolve(storedInfo('eva02-clip-b-16'));
+    await done;
+    expect(state().transfers['eva02-clip-b-16']).toBeUndefined();
+    expect(state().storageReport?.models.map((m) => m.id)).toEqual(['eva02-clip-b-16']);
+  });
+
+  it('keeps a cancelled download as paused, and a failed one with its message and error name', async () => {
+    const first = downloadCatalogModel('eva02-clip-b-16', 'int8');
+    await settle();
+    cancelTransfer('eva02-clip-b-16');
+    await first;
+    expect(state().transfers['eva02-clip-b-16']).toMatchObject({ status: 'cancelled', error: null });
+
+    const second = downloadCatalogModel('eva02-clip-b-16', 'int8');
+    await settle();
+    const full = new Error('Not enough storage for EVA02-CLIP-B/16.');
+    full.name = 'StorageFullError';
+    engine.transfers[1]!.done.reject(full);
+    await second;
+    expect(state().transfers['eva02-clip-b-16']).toMatchObject({
+      status: 'error',
+      errorName: 'StorageFullError',
+      error: 'Not enough storage for EVA02-CLIP-B/16.',
+    });
+  });
+});
+
+describe('the model in use', () => {
+  it('loads a stored model from storage and remembers it', async () => {
+    await loadModel();
+    expect(await switchModel('eva02-clip-b-16')).toBe(true);
+    expect(engine.loadModel.mock.calls.at(-1)![0].source).toEqual({
+      kind: 'stored',
+      modelId: 'eva02-clip-b-16',
+    });
+    expect(state().activeModelId).toBe('eva02-clip-b-16');
+  });
+
+  it('goes back to the previous model when the chosen one fails to load', async () => {
+    await loadModel();
+    engine.loadModel.mockRejectedValueOnce(new Error('The model could not be opened on any backend.'));
+    expect(await switchModel('eva02-clip-b-16')).toBe(false);
+    expect(state().activeModelId).toBe(DEMO_MODEL_ID);
+    expect(state().modelStatus).toBe('ready');
+    expect(
+      state()
+        .notices.map((n) => n.text)
+        .join(),
+    ).toMatch(/could not be used/);
+  });
+
+  it('falls back to the demo model when the remembered stored model is gone', async () => {
+    state().setActiveModelId('eva02-clip-b-16');
+    engine.loadModel.mockRejectedValueOnce(
+      new ManifestError("The model eva02-clip-b-16 is not in this browser's model storage."),
+    );
+    await loadModel();
+    expect(state().modelStatus).toBe('ready');
+    expect(state().activeModelId).toBe(DEMO_MODEL_ID);
+    expect(engine.loadModel.mock.calls.at(-1)![0].source.kind).toBe('url');
+    expect(
+      state()
+        .notices.map((n) => n.text)
+        .join(),
+    ).toMatch(/Using the demo model instead/);
+  });
+
+  it('switches to the demo model when the model in use is deleted', async () => {
+    engine.stored.push(storedInfo('eva02-clip-b-16'));
+    await loadModel();
+    await switchModel('eva02-clip-b-16');
+    await deleteStoredModel('eva02-clip-b-16', switchModel);
+    expect(engine.deleteStoredModel).toHaveBeenCalledWith('eva02-clip-b-16');
+    expect(state().activeModelId).toBe(DEMO_MODEL_ID);
+    expect(state().storageReport?.models).toEqual([]);
+  });
+});
+
+describe('server catalog', () => {
+  it("adds a server's models and ignores a missing or broken catalog.json", async () => {
+    const catalog = { models: [{ id: 'hosted', name: 'Hosted', variants: [{ dtype: 'int8', bytes: 5 }] }] };
+    configureEngineBridge({ fetch: vi.fn(async () => Response.json(catalog)) as unknown as typeof fetch });
+    await refreshCatalog();
+    expect(state().catalog.map((e) => e.id)).toContain('hosted');
+    configureEngineBridge({
+      fetch: vi.fn(
+        async () => new Response('<html>', { headers: { 'content-type': 'text/html' } }),
+      ) as unknown as typeof fetch,
+    });
+    await refreshCatalog();
+    expect(state().catalog.map((e) => e.id)).not.toContain('hosted');
+  });
+});

@@ -1,0 +1,221 @@
+/**
+ * Actions of the model picker: read the catalog and what storage holds, download (resume) and cancel, import a
+ * converted folder, delete, and switch the model in use. Transfers run in the worker; their progress reaches the
+ * store through here, at most once per frame.
+ */
+import { describeError } from '../engine/errors';
+import type { Dtype } from '../engine/manifest';
+import type { ModelSource, ModelTransferEvent, StoredModelInfo } from '../worker/protocol';
+import {
+  BUILT_IN_CATALOG,
+  DEMO_MODEL_ID,
+  manifestUrlFor,
+  mergeCatalogs,
+  parseServerCatalog,
+} from './catalog';
+import { bridgeConfig, getEngine } from './engineConnection';
+import { createBatcher } from './frameBatcher';
+import type { TransferState } from './modelLibrarySlice';
+import { useLensStore } from './store';
+
+/** Key of the transfer state of an import whose model id is not known yet. */
+export const IMPORT_KEY = 'import';
+
+const running = new Map<string, { cancel(): void }>();
+
+function pageUrl(): string {
+  return globalThis.location?.href ?? 'http://localhost/';
+}
+
+/** Where the model in use is read from: embedded models from the app's own folder, others from storage. */
+export function sourceFor(modelId: string): ModelSource {
+  const entry = BUILT_IN_CATALOG.find((e) => e.id === modelId && e.embedded);
+  if (entry) {
+    return {
+      kind: 'url',
+      // BASE_URL is an absolute path (or URL), so the worker resolves it to the same place as the page.
+      manifestUrl: `${bridgeConfig.baseUrl}models/${entry.id}/manifest.json`,
+    };
+  }
+  return { kind: 'stored', modelId };
+}
+
+export async function refreshStorage(): Promise<void> {
+  try {
+    useLensStore.getState().setStorageReport(await getEngine().listStoredModels());
+  } catch (error) {
+    useLensStore.getState().pushNotice(`Model storage could not be read: ${describeError(error)}`, 'error');
+  }
+}
+
+/** Reads `<server>catalog.json` when the server has one; the built-in list is shown either way. */
+export async function refreshCatalog(): Promise<void> {
+  const { modelBaseUrl } = useLensStore.getState();
+  let fromServer: ReturnType<typeof parseServerCatalog> = [];
+  try {
+    const response = await bridgeConfig.fetch(new URL('catalog.json', new URL(modelBaseUrl, pageUrl())).href);
+    const type = response.headers.get('content-type') ?? '';
+    // A missing catalog is normal (404, or a single-page-app fallback answering with HTML).
+    if (response.ok && !type.includes('html')) fromServer = parseServerCatalog(await response.json());
+  } catch {
+    // Offline or no server: the built-in catalog still lists what is stored.
+  }
+  useLensStore.getState().setCatalog(mergeCatalogs(BUILT_IN_CATALOG, fromServer));
+}
+
+export async function setModelServer(url: string): Promise<boolean> {
+  const trimmed = url.trim();
+  try {
+    new URL(trimmed, pageUrl());
+  } catch {
+    useLensStore.getState().pushNotice(`"${trimmed}" is not a web address.`, 'error');
+    return false;
+  }
+  useLensStore.getState().setModelBaseUrl(trimmed.endsWith('/') ? trimmed : `${trimmed}/`);
+  await refreshCatalog();
+  return true;
+}
+
+/** Asks the browser to keep stored models under storage pressure (only the page can ask; the answer is shown). */
+async function askForPersistentStorage(): Promise<void> {
+  const storage = globalThis.navigator?.storage;
+  if (!storage?.persist) return;
+  try {
+    useLensStore.getState().setStoragePersisted(await storage.persist());
+  } catch {
+    useLensStore.getState().setStoragePersisted(null);
+  }
+}
+
+function transferFromEvent(kind: TransferState['kind'], event: ModelTransferEvent): TransferState {
+  return {
+    kind,
+    status: 'running',
+    stage: event.stage,
+    loaded: event.loaded,
+    total: event.total,
+    bytesPerSecond: event.bytesPerSecond,
+    secondsLeft: event.secondsLeft,
+    error: null,
+    errorName: null,
+  };
+}
+
+function failedTransfer(previous: TransferState | undefined, kind: TransferState['kind'], error: unknown) {
+  const name = error instanceof Error ? error.name : 'Error';
+  return {
+    kind,
+    stage: previous?.stage ?? 'manifest',
+    loaded: previous?.loaded ?? 0,
+    total: previous?.total ?? 0,
+    bytesPerSecond: 0,
+    secondsLeft: null,
+    status: name === 'CancelledError' ? 'cancelled' : 'error',
+    error: name === 'CancelledError' ? null : describeError(error),
+    errorName: name,
+  } satisfies TransferState;
+}
+
+/** Downloads (or resumes) a catalog model's `dtype` variant into storage. */
+export async function downloadCatalogModel(modelId: string, dtype: Dtype): Promise<StoredModelInfo | null> {
+  if (running.has(modelId)) return null;
+  const store = useLensStore.getState();
+  const manifestUrl = manifestUrlFor({ id: modelId }, store.modelBaseUrl, pageUrl());
+  await askForPersistentStorage();
+  const progress = createBatcher<ModelTransferEvent>(
+    (events) => useLensStore.getState().setTransfer(modelId, transferFromEvent('download', events.at(-1)!)),
+    () => bridgeConfig.schedule,
+  );
+  store.setTransfer(modelId, {
+    ...failedTransfer(undefined, 'download', null),
+    status: 'running',
+    error: null,
+    errorName: null,
+  });
+  const request = getEngine().downloadModel({ manifestUrl, dtypes: [dtype] }, (e) => progress.push(e));
+  running.set(modelId, request);
+  try {
+    const stored = await request.done;
+    progress.flush();
+    useLensStore.getState().setTransfer(modelId, null);
+    return stored;
+  } catch (error) {
+    progress.flush();
+    useLensStore
+      .getState()
+      .setTransfer(modelId, failedTransfer(useLensStore.getState().transfers[modelId], 'download', error));
+    return null;
+  } finally {
+    running.delete(modelId);
+    await refreshStorage();
+  }
+}
+
+export function cancelTransfer(key: string): void {
+  running.get(key)?.cancel();
+}
+
+/** Checks a dropped or picked folder made by `npm run models -- convert` against its manifest and stores it. */
+export async function importModelFolder(
+  files: { path: string; file: Blob }[],
+): Promise<StoredModelInfo | null> {
+  if (running.has(IMPORT_KEY)) return null;
+  const progress = createBatcher<ModelTransferEvent>(
+    (events) => useLensStore.getState().setTransfer(IMPORT_KEY, transferFromEvent('import', events.at(-1)!)),
+    () => bridgeConfig.schedule,
+  );
+  useLensStore.getState().setTransfer(IMPORT_KEY, {
+    ...failedTransfer(undefined, 'import', null),
+    status: 'running',
+    error: null,
+    errorName: null,
+  });
+  const request = getEngine().importModel({ files }, (e) => progress.push(e));
+  running.set(IMPORT_KEY, request);
+  try {
+    const stored = await request.done;
+    progress.flush();
+    useLensStore.getState().setTransfer(IMPORT_KEY, null);
+    useLensStore.getState().pushNotice(`${stored.name} was imported and checked against its manifest.`);
+    return stored;
+  } catch (error) {
+    progress.flush();
+    useLensStore
+      .getState()
+      .setTransfer(
+        IMPORT_KEY,
+        failedTransfer(useLensStore.getState().transfers[IMPORT_KEY], 'import', error),
+      );
+    return null;
+  } finally {
+    running.delete(IMPORT_KEY);
+    await refreshStorage();
+  }
+}
+
+export function dismissTransfer(key: string): void {
+  useLensStore.getState().setTransfer(key, null);
+}
+
+/**
+ * Removes a stored model. The model in use keeps running until the page closes (its sessions hold their bytes),
+ * but the next visit would not find it, so the app switches to the demo model now.
+ */
+export async function deleteStoredModel(
+  modelId: string,
+  switchTo: (id: string) => Promise<boolean>,
+): Promise<void> {
+  try {
+    await getEngine().deleteStoredModel(modelId);
+    useLensStore.getState().setTransfer(modelId, null);
+  } catch (error) {
+    useLensStore.getState().pushNotice(`The model could not be deleted: ${describeError(error)}`, 'error');
+  }
+  await refreshStorage();
+  if (useLensStore.getState().activeModelId === modelId) await switchTo(DEMO_MODEL_ID);
+}
+
+/** Forgets running transfers (tests). */
+export function resetModelLibrary(): void {
+  running.clear();
+}

@@ -1,0 +1,60 @@
+import type { StateCreator } from 'zustand';
+import { BUILT_IN_CATALOG, DEMO_MODEL_ID, defaultModelBaseUrl, type CatalogEntry } from './catalog';
+import type { StorageReport } from '../worker/protocol';
+import type { LensState } from './store';
+
+/** A download or import in progress or stopped, as the picker shows it. */
+export interface TransferState {
+  kind: 'download' | 'import';
+  status: 'running' | 'error' | 'cancelled';
+  stage: 'manifest' | 'download' | 'verify' | 'store';
+  loaded: number;
+  total: number;
+  bytesPerSecond: number;
+  secondsLeft: number | null;
+  /** The message of a failed transfer, and its error class (StorageFullError reads differently). */
+  error: string | null;
+  errorName: string | null;
+}
+
+export interface ModelLibrarySlice {
+  /** The model the person chose last (persisted); the demo until they choose another. */
+  activeModelId: string;
+  /** Where catalog models are downloaded from (persisted). */
+  modelBaseUrl: string;
+  catalog: CatalogEntry[];
+  storageReport: StorageReport | null;
+  /** Keyed by model id; an import of an unknown model is keyed 'import'. */
+  transfers: Record<string, TransferState>;
+  /** Whether the browser agreed to keep stored models under storage pressure (null: not asked or unknown). */
+  storagePersisted: boolean | null;
+
+  setActiveModelId(id: string): void;
+  setModelBaseUrl(url: string): void;
+  setCatalog(catalog: CatalogEntry[]): void;
+  setStorageReport(report: StorageReport): void;
+  setTransfer(key: string, transfer: TransferState | null): void;
+  setStoragePersisted(persisted: boolean | null): void;
+}
+
+export const createModelLibrarySlice: StateCreator<LensState, [], [], ModelLibrarySlice> = (set) => ({
+  activeModelId: DEMO_MODEL_ID,
+  modelBaseUrl: defaultModelBaseUrl(),
+  catalog: [...BUILT_IN_CATALOG],
+  storageReport: null,
+  transfers: {},
+  storagePersisted: null,
+
+  setActiveModelId: (id) => set({ activeModelId: id }),
+  setModelBaseUrl: (url) => set({ modelBaseUrl: url }),
+  setCatalog: (catalog) => set({ catalog }),
+  setStorageReport: (report) => set({ storageReport: report }),
+  setTransfer: (key, transfer) =>
+    set((state) => {
+      const transfers = { ...state.transfers };
+      if (transfer) transfers[key] = transfer;
+      else delete transfers[key];
+      return { transfers };
+    }),
+  setStoragePersisted: (persisted) => set({ storagePersisted: persisted }),
+});
