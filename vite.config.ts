@@ -115,6 +115,11 @@ export default defineConfig({
     react(),
     onnxRuntimeFiles(),
     VitePWA({
+      // Our own service worker (src/sw.ts): Workbox's precache plus the COOP/COEP headers on every response it
+      // serves, so WASM threads stay on when the app runs from the service worker or from a host without headers.
+      strategies: 'injectManifest',
+      srcDir: 'src',
+      filename: 'sw.ts',
       registerType: 'prompt',
       injectRegister: false,
       // globPatterns below already cover the icons; listing them again would precache them twice.
@@ -129,7 +134,7 @@ export default defineConfig({
         start_url: '.',
         icons: pwaIcons,
       },
-      workbox: {
+      injectManifest: {
         globPatterns: [
           '**/*.{js,css,html,svg,png,ico}',
           'ort/*.{mjs,wasm}',
@@ -138,11 +143,8 @@ export default defineConfig({
         ],
         // The ORT runtime (~28 MB) and the demo model are far above Workbox's 2 MiB default.
         maximumFileSizeToCacheInBytes: 64 * 1024 * 1024,
-        navigateFallback: 'index.html',
-        // A navigation to a runtime, model or data file must reach the file, never the app shell.
-        navigateFallbackDenylist: [/\.(?:wasm|mjs|onnx|json)$/i, /\/ort\//, /\/models\//, /\/samples\//],
-        cleanupOutdatedCaches: true,
       },
+      devOptions: { enabled: false },
     }),
   ],
   optimizeDeps: {
