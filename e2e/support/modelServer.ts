@@ -12,6 +12,9 @@ import { ROOT } from './paths';
 
 export const HOSTED_ID = 'eva-lens-demo-hosted';
 export const HOSTED_NAME = 'EVA Lens demo (hosted copy)';
+/** A second model on the server, for the full-disk case (a download that must not touch the stored ones). */
+export const SECOND_ID = 'eva-lens-demo-second';
+export const SECOND_NAME = 'EVA Lens demo (second copy)';
 
 export interface RequestRecord {
   path: string;
@@ -56,24 +59,22 @@ export function writeModelCopy(targetDir: string, id: string, name: string): voi
 function buildServedFolder(): string {
   const root = mkdtempSync(join(tmpdir(), 'eva-lens-model-server-'));
   writeModelCopy(join(root, HOSTED_ID), HOSTED_ID, HOSTED_NAME);
+  writeModelCopy(join(root, SECOND_ID), SECOND_ID, SECOND_NAME);
   const manifest = JSON.parse(readFileSync(join(root, HOSTED_ID, 'manifest.json'), 'utf8')) as {
     text: { tokenizer: { bytes: number } };
     variants: { dtype: string; imageModel: { bytes: number }; textModel: { bytes: number } }[];
   };
-  const catalog = {
-    models: [
-      {
-        id: HOSTED_ID,
-        name: HOSTED_NAME,
-        license: 'MIT (this project)',
-        speed: 'Instant.',
-        variants: manifest.variants.map((v) => ({
-          dtype: v.dtype,
-          bytes: v.imageModel.bytes + v.textModel.bytes + manifest.text.tokenizer.bytes,
-        })),
-      },
-    ],
-  };
+  const entry = (id: string, name: string) => ({
+    id,
+    name,
+    license: 'MIT (this project)',
+    speed: 'Instant.',
+    variants: manifest.variants.map((v) => ({
+      dtype: v.dtype,
+      bytes: v.imageModel.bytes + v.textModel.bytes + manifest.text.tokenizer.bytes,
+    })),
+  });
+  const catalog = { models: [entry(HOSTED_ID, HOSTED_NAME), entry(SECOND_ID, SECOND_NAME)] };
   writeFileSync(join(root, 'catalog.json'), JSON.stringify(catalog));
   return root;
 }

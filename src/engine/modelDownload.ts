@@ -159,7 +159,7 @@ async function downloadFile(
       await partial.abort();
       if (resumedFrom > 0 && attempt === 0) continue;
       throw new ModelFileError(
-        `${file.path} does not match the checksum in the manifest: expected sha256 ${file.sha256}, got ${digest}. ` +
+        `${file.path} does not match the checksum in the manifest: expected sha256 ${file.sha256.slice(0, 12)}…, got ${digest.slice(0, 12)}…. ` +
           `The file on the server was replaced or corrupted in transit; it was not stored. Retry, or re-export the model.`,
       );
     } catch (error) {

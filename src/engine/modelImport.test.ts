@@ -124,8 +124,8 @@ describe('importModel', () => {
     const sha = model.manifest.variants[1]!.textModel.sha256;
     expect((error as Error).message).toMatch(
       new RegExp(
-        `^text\\.q4\\.onnx does not match the checksum in eva-test/manifest\\.json: expected sha256 ${sha}, ` +
-          `got [0-9a-f]{64}\\. The file was changed or damaged after conversion; nothing of Store test model was imported\\.`,
+        `^text\\.q4\\.onnx does not match the checksum in eva-test/manifest\\.json: expected sha256 ${sha.slice(0, 12)}…, ` +
+          `got [0-9a-f]{12}…\\. The file was changed or damaged after conversion; nothing of Store test model was imported\\.`,
       ),
     );
     await expectNothingStored(store);

@@ -152,8 +152,8 @@ async function writeChecked(
   const digest = await sha256Hex(bytes);
   if (digest !== file.sha256) {
     throw new ModelFileError(
-      `${file.path} does not match the checksum in ${folder.manifestPath}: expected sha256 ${file.sha256}, got ` +
-        `${digest}. The file was changed or damaged after conversion; nothing of ${folder.manifest.name} was ` +
+      `${file.path} does not match the checksum in ${folder.manifestPath}: expected sha256 ${file.sha256.slice(0, 12)}…, got ` +
+        `${digest.slice(0, 12)}…. The file was changed or damaged after conversion; nothing of ${folder.manifest.name} was ` +
         `imported. Copy the folder again, or convert the model again.`,
     );
   }

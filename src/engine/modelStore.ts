@@ -144,8 +144,12 @@ export async function guardQuota<T>(
     return await write();
   } catch (error) {
     if (!isQuotaError(error)) throw error;
+    const needed = partial.expectedBytes - partial.bytesWritten;
     const space = await store.estimate().catch(() => null);
-    throw storageFullError(partial.path, partial.expectedBytes - partial.bytesWritten, space);
+    // An estimate that shows room contradicts the refusal (the disk itself is full, or a quota the estimate does
+    // not show): say the storage is full rather than quote a free size that is not there.
+    const isEstimateTrusted = space !== null && space.quota - space.usage < needed;
+    throw storageFullError(partial.path, needed, isEstimateTrusted ? space : null);
   }
 }
 

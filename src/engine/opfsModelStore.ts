@@ -365,7 +365,13 @@ class SyncPartialFile extends OpfsPartialFile {
       let done = 0;
       while (done < chunk.length) {
         const written = access.write(chunk.subarray(done), { at: this.bytesWritten + done });
-        if (written === 0) throw new DOMException('No bytes could be written.', 'QuotaExceededError');
+        // At the quota Chromium 156 does not throw: write() returns a negative error code as an unsigned number
+        // (4294967288). Anything but a positive count no larger than asked is a refusal; the bytes of this chunk
+        // that did land are cut off again, so the partial never holds more than `bytesWritten` good bytes.
+        if (!(written > 0 && written <= chunk.length - done)) {
+          access.truncate(this.bytesWritten);
+          throw new DOMException('The browser refused to write more bytes.', 'QuotaExceededError');
+        }
         done += written;
       }
       this.bytesWritten += chunk.length;
