@@ -233,6 +233,8 @@ test('download, resume, refuse, import, use, then offline', async ({ page, conte
 
   await test.step('offline, the embedded demo model loads from the service worker precache', async () => {
     await openModels(page);
+    // The 24 samples were embedded twice with the same model: the second time came from the image cache.
+    await expect(page.getByText('Image cache: results of 24 images kept on this device')).toBeVisible();
     await row(page, 'eva-lens-demo').getByRole('button', { name: /^Use / }).click();
     await expect
       .poll(async () => (await snapshot(page)).model?.id, { timeout: 60_000 })

@@ -6,6 +6,7 @@ import { deleteStoredModel, importModelFolder, refreshCatalog, refreshStorage } 
 import { useLensStore } from '../state/store';
 import type { StoredModelInfo } from '../worker/protocol';
 import { collectPathedFiles, hasFiles } from './collectFiles';
+import { EmbeddingCacheLine } from './EmbeddingCacheLine';
 import { ImportModel } from './ImportModel';
 import { ModelRow } from './ModelRow';
 import { ModelServerSetting } from './ModelServerSetting';
@@ -118,6 +119,7 @@ export function ModelsDialog({ onClose }: { onClose(): void }) {
       <ImportModel />
       <ModelServerSetting />
       <StorageLine />
+      <EmbeddingCacheLine />
     </dialog>
   );
 }

@@ -18,7 +18,14 @@ export function UpdatePrompt() {
           type="button"
           className="button button--primary button--small"
           aria-label="Reload to update"
-          onClick={() => void updateServiceWorker(true)}
+          onClick={() => {
+            // workbox-window reloads only for an update it found itself; one the browser found later (a long-open
+            // tab) is "external" and would activate without a reload, so the page reloads on the controller change.
+            navigator.serviceWorker?.addEventListener('controllerchange', () => location.reload(), {
+              once: true,
+            });
+            void updateServiceWorker(true);
+          }}
         >
           Reload
         </button>

@@ -1,0 +1,47 @@
+import { useEffect, useState } from 'react';
+import { describeError } from '../engine/errors';
+import { getEngine } from '../state/engineConnection';
+import { useLensStore } from '../state/store';
+import type { EmbeddingCacheInfo } from '../worker/protocol';
+
+/**
+ * The image-embedding cache (results of images seen before, kept on this device so a folder opened again is
+ * instant): how many images it holds, and a control that empties it.
+ */
+export function EmbeddingCacheLine() {
+  const [info, setInfo] = useState<EmbeddingCacheInfo | null>(null);
+
+  const refresh = () =>
+    getEngine()
+      .embeddingCacheInfo()
+      .then(setInfo)
+      .catch(() => setInfo(null));
+
+  useEffect(() => {
+    void refresh();
+  }, []);
+
+  const clear = async () => {
+    try {
+      const { removed } = await getEngine().clearEmbeddingCache();
+      useLensStore.getState().pushNotice(`Forgot the cached results of ${removed} images.`);
+    } catch (error) {
+      useLensStore.getState().pushNotice(`The cache could not be cleared: ${describeError(error)}`, 'error');
+    }
+    await refresh();
+  };
+
+  if (!info) return null;
+  return (
+    <p className="storage-line muted models-section__row">
+      {info.disabledReason
+        ? `Image cache off: ${info.disabledReason}`
+        : `Image cache: results of ${info.entries} ${info.entries === 1 ? 'image' : 'images'} kept on this device`}
+      {info.entries > 0 && (
+        <button type="button" className="button button--small button--quiet" onClick={() => void clear()}>
+          Clear image cache
+        </button>
+      )}
+    </p>
+  );
+}
