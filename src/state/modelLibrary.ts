@@ -116,39 +116,52 @@ function failedTransfer(previous: TransferState | undefined, kind: TransferState
   } satisfies TransferState;
 }
 
-/** Downloads (or resumes) a catalog model's `dtype` variant into storage. */
-export async function downloadCatalogModel(modelId: string, dtype: Dtype): Promise<StoredModelInfo | null> {
-  if (running.has(modelId)) return null;
-  const store = useLensStore.getState();
-  const manifestUrl = manifestUrlFor({ id: modelId }, store.modelBaseUrl, pageUrl());
-  await askForPersistentStorage();
+type StartTransfer = (onProgress: (event: ModelTransferEvent) => void) => {
+  done: Promise<StoredModelInfo>;
+  cancel(): void;
+};
+
+/**
+ * Runs a download or import under `key`: its progress reaches the store once per frame, its end (stored, cancelled
+ * or failed with a message) is recorded, and storage is listed again either way.
+ */
+async function runTransfer(
+  key: string,
+  kind: TransferState['kind'],
+  start: StartTransfer,
+): Promise<StoredModelInfo | null> {
+  if (running.has(key)) return null;
+  const setTransfer = (transfer: TransferState | null) => useLensStore.getState().setTransfer(key, transfer);
   const progress = createBatcher<ModelTransferEvent>(
-    (events) => useLensStore.getState().setTransfer(modelId, transferFromEvent('download', events.at(-1)!)),
+    (events) => setTransfer(transferFromEvent(kind, events.at(-1)!)),
     () => bridgeConfig.schedule,
   );
-  store.setTransfer(modelId, {
-    ...failedTransfer(undefined, 'download', null),
-    status: 'running',
-    error: null,
-    errorName: null,
-  });
-  const request = getEngine().downloadModel({ manifestUrl, dtypes: [dtype] }, (e) => progress.push(e));
-  running.set(modelId, request);
+  setTransfer({ ...failedTransfer(undefined, kind, null), status: 'running', error: null, errorName: null });
+  const request = start((event) => progress.push(event));
+  running.set(key, request);
   try {
     const stored = await request.done;
     progress.flush();
-    useLensStore.getState().setTransfer(modelId, null);
+    setTransfer(null);
     return stored;
   } catch (error) {
     progress.flush();
-    useLensStore
-      .getState()
-      .setTransfer(modelId, failedTransfer(useLensStore.getState().transfers[modelId], 'download', error));
+    setTransfer(failedTransfer(useLensStore.getState().transfers[key], kind, error));
     return null;
   } finally {
-    running.delete(modelId);
+    running.delete(key);
     await refreshStorage();
   }
+}
+
+/** Downloads (or resumes) a catalog model's `dtype` variant into storage. */
+export async function downloadCatalogModel(modelId: string, dtype: Dtype): Promise<StoredModelInfo | null> {
+  if (running.has(modelId)) return null;
+  const manifestUrl = manifestUrlFor({ id: modelId }, useLensStore.getState().modelBaseUrl, pageUrl());
+  await askForPersistentStorage();
+  return runTransfer(modelId, 'download', (onProgress) =>
+    getEngine().downloadModel({ manifestUrl, dtypes: [dtype] }, onProgress),
+  );
 }
 
 export function cancelTransfer(key: string): void {
@@ -159,38 +172,12 @@ export function cancelTransfer(key: string): void {
 export async function importModelFolder(
   files: { path: string; file: Blob }[],
 ): Promise<StoredModelInfo | null> {
-  if (running.has(IMPORT_KEY)) return null;
-  const progress = createBatcher<ModelTransferEvent>(
-    (events) => useLensStore.getState().setTransfer(IMPORT_KEY, transferFromEvent('import', events.at(-1)!)),
-    () => bridgeConfig.schedule,
+  const stored = await runTransfer(IMPORT_KEY, 'import', (onProgress) =>
+    getEngine().importModel({ files }, onProgress),
   );
-  useLensStore.getState().setTransfer(IMPORT_KEY, {
-    ...failedTransfer(undefined, 'import', null),
-    status: 'running',
-    error: null,
-    errorName: null,
-  });
-  const request = getEngine().importModel({ files }, (e) => progress.push(e));
-  running.set(IMPORT_KEY, request);
-  try {
-    const stored = await request.done;
-    progress.flush();
-    useLensStore.getState().setTransfer(IMPORT_KEY, null);
+  if (stored)
     useLensStore.getState().pushNotice(`${stored.name} was imported and checked against its manifest.`);
-    return stored;
-  } catch (error) {
-    progress.flush();
-    useLensStore
-      .getState()
-      .setTransfer(
-        IMPORT_KEY,
-        failedTransfer(useLensStore.getState().transfers[IMPORT_KEY], 'import', error),
-      );
-    return null;
-  } finally {
-    running.delete(IMPORT_KEY);
-    await refreshStorage();
-  }
+  return stored;
 }
 
 export function dismissTransfer(key: string): void {

@@ -29,18 +29,8 @@ export function formatRate(perSecond: number): string {
   return perSecond >= 10 ? perSecond.toFixed(0) : perSecond.toFixed(1);
 }
 
-/** Download and storage sizes in decimal units, as browsers and disks report them: '812 kB', '157 MB', '1.31 GB'. */
-export function formatSize(bytes: number): string {
-  if (bytes < 1000) return `${Math.max(0, Math.round(bytes))} bytes`;
-  const units = ['kB', 'MB', 'GB', 'TB'];
-  let value = bytes / 1000;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return `${value < 10 ? value.toFixed(2) : value < 100 ? value.toFixed(1) : value.toFixed(0)} ${units[unit]}`;
-}
+/** Download and storage sizes in decimal units, as browsers and disks report them ('157.0 MB'). */
+export { formatBytes as formatSize } from '../engine/modelStore';
 
 /** Time left as people say it: '12 s', '3 min', '1 h 5 min'. */
 export function formatDuration(seconds: number): string {
