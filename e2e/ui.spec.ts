@@ -177,7 +177,7 @@ test('a file that is not an image gets its own message and the other files go on
   ]);
 
   await expect(
-    page.getByRole('status').filter({ hasText: 'Skipped 1 file: it is not an image.' }),
+    page.getByRole('status').filter({ hasText: 'Skipped notes.txt: it is not an image.' }),
   ).toBeVisible();
   const state = await waitForImagesSettled(page, 3);
   expect(state.images.map((image) => image.name)).toEqual(['red-star.png', 'broken.png', 'blue-star.png']);

@@ -84,6 +84,13 @@ describe('loadModel', () => {
 });
 
 describe('addFiles', () => {
+  it('names the files it skips, a few of them when there are many', () => {
+    addFiles(['a.txt', 'b.pdf', 'c.doc', 'd.md', 'e.csv'].map((name) => imageFile(name, 'text/plain')));
+    expect(state().notices.map((notice) => notice.text)).toEqual([
+      'Skipped 5 files that are not images: a.txt, b.pdf, c.doc and 2 more.',
+    ]);
+  });
+
   it('skips non-images and duplicates with a notice, and embeds the rest in small requests', async () => {
     await loadModel();
     const names = Array.from({ length: IMAGES_PER_REQUEST + 2 }, (_, i) => `red-${i}.png`);
@@ -92,9 +99,14 @@ describe('addFiles', () => {
       imageFile('notes.txt', 'text/plain'),
       imageFile('red-0.png'),
     ]);
-    expect(summary).toEqual({ added: names.length, duplicates: 1, notImages: 1 });
+    expect(summary).toEqual({
+      added: names.length,
+      duplicates: 1,
+      notImages: 1,
+      notImageNames: ['notes.txt'],
+    });
     expect(state().notices.map((notice) => notice.text)).toEqual([
-      'Skipped 1 file: it is not an image.',
+      'Skipped notes.txt: it is not an image.',
       '1 image was already added.',
     ]);
     expect(engine.imageRequests).toHaveLength(1);

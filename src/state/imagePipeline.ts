@@ -20,6 +20,8 @@ export interface AddFilesSummary {
   added: number;
   duplicates: number;
   notImages: number;
+  /** Names of the files that are not images, so the notice can say which ones. */
+  notImageNames: string[];
 }
 
 /** Files stay here (not in the store) so images can be embedded again after a backend change. */
@@ -133,12 +135,13 @@ export function cancelImages(): void {
  * ready. A file seen before is skipped unless its earlier attempt failed or was cancelled.
  */
 export function addImageFiles(files: Iterable<File>): AddFilesSummary {
-  const summary: AddFilesSummary = { added: 0, duplicates: 0, notImages: 0 };
+  const summary: AddFilesSummary = { added: 0, duplicates: 0, notImages: 0, notImageNames: [] };
   const { images } = useLensStore.getState();
   const newImages: NewImage[] = [];
   for (const file of files) {
     if (!isImageFile(file)) {
       summary.notImages += 1;
+      summary.notImageNames.push(file.name);
       continue;
     }
     const fileKey = fileKeyOf(file);
@@ -165,11 +168,19 @@ export function addImageFiles(files: Iterable<File>): AddFilesSummary {
   return summary;
 }
 
-function reportSkipped({ duplicates, notImages }: AddFilesSummary): void {
+/** 'a.txt', 'a.txt, b.pdf', … 'a.txt, b.pdf, c.doc and 4 more': enough to find them, never a wall of names. */
+function someNames(names: readonly string[], shown = 3): string {
+  if (names.length <= shown) return names.join(', ');
+  return `${names.slice(0, shown).join(', ')} and ${names.length - shown} more`;
+}
+
+function reportSkipped({ duplicates, notImages, notImageNames }: AddFilesSummary): void {
   const { pushNotice } = useLensStore.getState();
   if (notImages > 0) {
     pushNotice(
-      `Skipped ${plural(notImages, 'file')}: ${notImages === 1 ? 'it is not an image' : 'not images'}.`,
+      notImages === 1
+        ? `Skipped ${notImageNames[0]}: it is not an image.`
+        : `Skipped ${notImages} files that are not images: ${someNames(notImageNames)}.`,
     );
   }
   if (duplicates > 0)
