@@ -99,6 +99,15 @@ export function deriveCase(modelCase, flops, peaks) {
       sortedSpeedupOverPadded:
         sorted && paddedMsPerPrompt !== null ? (paddedMsPerPrompt * sorted.prompts) / sorted.towerMs : null,
       sortedMaxCosineGap: sorted?.maxCosineGap ?? null,
+      ensemble: c.text.ensemble
+        ? {
+            ...c.text.ensemble,
+            promptsPerSecond: c.text.ensemble.prompts / (c.text.ensemble.totalMs / 1000),
+            // Same prompts per second for every class: the template set is the same, class names differ in length.
+            allClassesSecondsExtrapolated:
+              (c.text.ensemble.totalMs / 1000) * (real.prompts / c.text.ensemble.classes),
+          }
+        : null,
     },
     memory: {
       wasmMiB: (c.memory.afterText.wasmBytes ?? NaN) / 2 ** 20,

@@ -184,6 +184,42 @@ async function measureTextTower(
     sortedByLength = await runPadded(distinct, (rows) => Math.max(...rows.map((row) => row.length)));
   }
 
+  // The 80-template ensemble, as the app embeds a label with several templates (a fresh embedder: nothing cached).
+  let ensemble = null;
+  const { templates: ensembleTemplates, classCount } = request.text.ensemble;
+  if (classCount > 0) {
+    let towerMs = 0;
+    let prompts = 0;
+    const ensembleEmbedder = new TextEmbedder(
+      tokenizer,
+      async (ids, batch, seqLen) => {
+        const started = performance.now();
+        const out = await runTextTower(sessions, ids, batch, seqLen);
+        towerMs += performance.now() - started;
+        prompts += batch;
+        return out;
+      },
+      manifest.embedDim,
+      `${manifest.id}/${request.dtype}/ensemble`,
+      { batchSize },
+    );
+    const classes = labels.slice(0, classCount);
+    const started = performance.now();
+    await ensembleEmbedder.embedLabels(classes, ensembleTemplates);
+    const totalMs = performance.now() - started;
+    const tokenCounts = classes.flatMap((label) =>
+      ensembleTemplates.map((t) => tokenizer.encode(fillTemplate(t, label)).ids.length),
+    );
+    ensemble = {
+      classes: classes.length,
+      templates: ensembleTemplates.length,
+      prompts,
+      meanTokens: tokenCounts.reduce((a, b) => a + b, 0) / tokenCounts.length,
+      totalMs,
+      towerMs,
+    };
+  }
+
   return {
     probeCosine: cosineSimilarity(probeEmbedding, manifest.probe.textEmbedding),
     contextLength,
@@ -198,5 +234,6 @@ async function measureTextTower(
     },
     paddedToContext,
     sortedByLength,
+    ensemble,
   };
 }

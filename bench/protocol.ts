@@ -39,6 +39,11 @@ export interface ModelCaseRequest extends OrtCaseSettings {
      * length-sorted batches would save.
      */
     sortedByLength: boolean;
+    /**
+     * The 80-template prompt ensemble (CLIP's ImageNet templates) over the first `classCount` labels, through
+     * TextEmbedder as the app runs it; 0 skips it. The time for all labels is extrapolated from it.
+     */
+    ensemble: { templates: string[]; classCount: number };
   };
 }
 
@@ -139,6 +144,15 @@ export interface ModelCaseResult {
       towerMs: number;
       batches: TextBatchTiming[];
       maxCosineGap: number;
+    } | null;
+    /** The template ensemble over the first `classes` labels (templates × classes prompts). */
+    ensemble: {
+      classes: number;
+      templates: number;
+      prompts: number;
+      meanTokens: number;
+      totalMs: number;
+      towerMs: number;
     } | null;
   };
   memory: { afterSessions: MemoryReading; afterImage: MemoryReading; afterText: MemoryReading };

@@ -142,6 +142,36 @@ function textTable(derived) {
   );
 }
 
+function ensembleTable(derived) {
+  const rows = derived.cases.filter((c) => c.text.ensemble);
+  if (rows.length === 0) return null;
+  return table(
+    [
+      'model',
+      'dtype, backend',
+      'classes × templates measured',
+      'prompts',
+      'tokens per prompt',
+      'total s (tower s)',
+      'prompts/s',
+      'all classes × 80 templates, extrapolated s',
+    ],
+    rows.map((c) => {
+      const e = c.text.ensemble;
+      return [
+        c.model,
+        `${c.dtype}, ${c.backend}`,
+        `${e.classes} × ${e.templates}`,
+        String(e.prompts),
+        fixed(e.meanTokens, 1),
+        `${fixed(e.totalMs / 1000)} (${fixed(e.towerMs / 1000)})`,
+        fixed(e.promptsPerSecond, 0),
+        fixed(e.allClassesSecondsExtrapolated, 0),
+      ];
+    }),
+  );
+}
+
 function preprocessTable(results) {
   const { worker, mainThread } = results.preprocess ?? {};
   if (!worker || !mainThread)
@@ -189,6 +219,9 @@ export function renderReport(results) {
     imageTable(derived),
     '### Text tower (ImageNet class names, "a photo of a {}.") and memory',
     textTable(derived),
+    ...(ensembleTable(derived)
+      ? ["### Text tower, 80-template ensemble (CLIP's ImageNet templates)", ensembleTable(derived)]
+      : []),
     '### Preprocessing (real photos)',
     preprocessTable(results),
     '### Baseline side by side (B/16)',

@@ -43,6 +43,7 @@ const CHROMIUM_ARGS = [
 const ORT_DIST = join(ROOT, 'node_modules/onnxruntime-web/dist');
 const IMAGES_DIR = resolve(ROOT, '../shared/data/images');
 const CLASS_NAMES = JSON.parse(readFileSync(join(ROOT, 'bench/imagenet_classnames.json'), 'utf8'));
+const TEMPLATES_80 = JSON.parse(readFileSync(join(ROOT, 'bench/imagenet_templates.json'), 'utf8'));
 /** A case that takes longer than this is recorded as failed (its browser context is closed, ending its worker). */
 const CASE_TIMEOUT_MS = 300_000;
 
@@ -53,6 +54,8 @@ const MODELS = {
     flopsDtype: 'int8',
     image: { warmupRuns: 3, timedRuns: 20, batchSizes: [4, 8], batchRuns: 5 },
     paddedPromptCount: { wasm: CLASS_NAMES.length, webgpu: 32 },
+    /** Classes run with all 80 templates (8,000 prompts, ~7 s on WASM); the rest is extrapolated. */
+    ensembleClassCount: { wasm: 100, webgpu: 0 },
     /** SwiftShader runs the 1,000 prompts in ~35 s: the WebGPU case takes the first 256. */
     webgpuLabelCount: 256,
     /** Also on WebGPU: SwiftShader here, its first run compiles the shaders (~25 s); fewer repetitions. */
@@ -67,10 +70,14 @@ const MODELS = {
     slowDtypeImage: { warmupRuns: 1, timedRuns: 5, batchSizes: [4, 8], batchRuns: 2 },
     slowDtypes: ['fp32', 'fp16'],
     paddedPromptCount: { wasm: 96 },
+    /** 25 classes × 80 templates = 2,000 prompts (~20 s at int8); all 80,000 would take ~12 min. */
+    ensembleClassCount: { wasm: 25 },
   },
 };
 /** Dtypes that also run the length-sorted text experiment (it costs one more pass over the class names). */
 const SORTED_TEXT_DTYPES = ['int8'];
+/** Dtypes that also run the 80-template ensemble (the app's WASM path). */
+const ENSEMBLE_DTYPES = ['int8'];
 const MISSING_B16 =
   'models/.artifacts/eva02-b16-random/ is missing: the pytest suite writes it. Run\n' +
   '  PYTHONPATH=models /usr/bin/python3 -m pytest models/tests/test_export.py\n' +
@@ -357,6 +364,13 @@ async function main() {
             batchSize: results.settings.textBatchSize,
             paddedPromptCount: options.quick ? 32 : settings.paddedPromptCount[backend],
             sortedByLength: backend === 'wasm' && SORTED_TEXT_DTYPES.includes(dtype),
+            ensemble: {
+              templates: TEMPLATES_80,
+              classCount:
+                options.quick || !ENSEMBLE_DTYPES.includes(dtype)
+                  ? 0
+                  : (settings.ensembleClassCount[backend] ?? 0),
+            },
           },
         };
         const outcome = await runCase(

@@ -227,6 +227,10 @@ test('download, resume, refuse, import, use, then offline', async ({ page, conte
     expect(state.model?.threads).toBeGreaterThan(1);
     const run = await classifySamples(page, { labelsVia: 'paste' });
     expectTop1Parity(run);
+    const labels = (await snapshot(page)).labelEmbeddings;
+    expect(labels?.fromCache, 'label embeddings remembered from before the reload').toBe(
+      labels?.texts.length,
+    );
     expect(server.log, 'no request reached the model server while offline').toEqual([]);
     await saveScreen(page, 'models-offline-classified');
   });

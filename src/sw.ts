@@ -38,7 +38,12 @@ function withIsolationHeaders(response: Response): Response {
 // Workbox only removes caches it made itself (its precache revisions), never the model store's `eva-lens-model:*`.
 cleanupOutdatedCaches();
 // Precache hits carry the headers too, whatever the host sent when they were fetched.
-addPlugins([{ handlerWillRespond: async ({ response }) => withIsolationHeaders(response) }]);
+addPlugins([
+  {
+    handlerWillRespond: async ({ request, response }) =>
+      new URL(request.url).pathname.endsWith('.wasm') ? response : withIsolationHeaders(response),
+  },
+]);
 precacheAndRoute(self.__WB_MANIFEST);
 
 // Navigations get the precached app shell (with the headers); runtime, model and data files never do.

@@ -2,6 +2,7 @@
  * Which backend runs the model: what this browser offers (WebGPU adapter and its features, WASM threads), the
  * ordered list of (backend, variant) candidates from the manifest, and loading the matching onnxruntime-web build.
  */
+import { startRuntime } from './runtimeStart';
 import type { Backend, Dtype, ManifestVariant } from './manifest';
 import type { BackendPreference } from '../worker/protocol';
 
@@ -179,24 +180,46 @@ export const importBrowserOrt: OrtImporter = (backend) =>
  * does not start a second WebAssembly runtime.
  */
 export class OrtLoader {
-  private readonly loaded = new Map<Backend, OrtModule>();
+  private readonly loaded = new Map<Backend, Promise<OrtModule>>();
+  private readonly started = new Map<Backend, Promise<OrtModule>>();
 
   constructor(
     private readonly importer: OrtImporter,
     private readonly settings: OrtSettings,
   ) {}
 
-  async load(backend: Backend): Promise<OrtModule> {
+  load(backend: Backend): Promise<OrtModule> {
     const existing = this.loaded.get(backend) ?? (backend === 'wasm' ? this.loaded.get('webgpu') : undefined);
     if (existing) return existing;
-    const ort = await this.importer(backend);
-    // Thread count and file location are read when the WebAssembly runtime starts, i.e. at the first session.
-    ort.env.wasm.numThreads = this.settings.numThreads;
-    ort.env.wasm.proxy = false;
-    // ORT warns on every session that shape ops run on the CPU; that is expected and would drown real problems.
-    ort.env.logLevel = 'error';
-    if (this.settings.wasmPaths !== undefined) ort.env.wasm.wasmPaths = this.settings.wasmPaths;
-    this.loaded.set(backend, ort);
-    return ort;
+    const loading = this.importer(backend).then((ort) => {
+      // Thread count and file location are read when the WebAssembly runtime starts, i.e. at the first session.
+      ort.env.wasm.numThreads = this.settings.numThreads;
+      ort.env.wasm.proxy = false;
+      // ORT warns on every session that shape ops run on the CPU; that is expected and would drown real problems.
+      ort.env.logLevel = 'error';
+      if (this.settings.wasmPaths !== undefined) ort.env.wasm.wasmPaths = this.settings.wasmPaths;
+      return ort;
+    });
+    // A failed import is not remembered: the next load tries again.
+    loading.catch(() => this.loaded.delete(backend));
+    this.loaded.set(backend, loading);
+    return loading;
+  }
+
+  /**
+   * The build for `backend` with its runtime started (see runtimeStart.ts); once per backend. Call it as early as
+   * the backend is known and await it when the first session is due.
+   */
+  start(backend: Backend): Promise<OrtModule> {
+    let starting = this.started.get(backend);
+    if (!starting) {
+      starting = this.load(backend).then(async (ort) => {
+        await startRuntime(ort, backend);
+        return ort;
+      });
+      starting.catch(() => this.started.delete(backend));
+      this.started.set(backend, starting);
+    }
+    return starting;
   }
 }

@@ -52,6 +52,15 @@ describe('FailSafeEmbeddingCache', () => {
       put: async () => {
         calls++;
       },
+      getLabels: async () => {
+        calls++;
+        throw new DOMException('closed', 'InvalidStateError');
+      },
+      putLabels: async () => {
+        calls++;
+      },
+      getProbePass: async () => null,
+      putProbePass: async () => undefined,
       clear: async () => 0,
       count: async () => 0,
     };

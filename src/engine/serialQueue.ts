@@ -5,11 +5,20 @@
  */
 export class SerialQueue {
   private tail: Promise<unknown> = Promise.resolve();
+  private pending = 0;
 
   /** Resolves with `task`'s result once every task queued before it has settled. */
   run<T>(task: () => Promise<T>): Promise<T> {
-    const result = this.tail.then(task, task);
+    this.pending++;
+    const result = this.tail.then(task, task).finally(() => {
+      this.pending--;
+    });
     this.tail = result.catch(() => undefined);
     return result;
+  }
+
+  /** True when no task is running or waiting. */
+  get isIdle(): boolean {
+    return this.pending === 0;
   }
 }

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { OrtModule } from './backend';
 import { BackendError, ManifestError, ModelFileError, NotLoadedError } from './errors';
-import { MemoryEmbeddingCache } from './embeddingCache';
+import { MemoryEmbeddingCache, type EmbeddingCache } from './embeddingCache';
 import { MemoryModelStore } from './memoryModelStore';
 import { downloadModel } from './modelDownload';
 import type { ModelStore } from './modelStore';
@@ -31,9 +31,10 @@ const noGpu = async () => ({
   wasmThreads: 1,
 });
 
-function makeEngine(server: TinyModelServer, store?: ModelStore): ZeroShotEngine {
+function makeEngine(server: TinyModelServer, store?: ModelStore, cache?: EmbeddingCache): ZeroShotEngine {
   return new ZeroShotEngine({
     ...(store ? { openStore: async () => store } : {}),
+    ...(cache ? { embeddingCache: cache } : {}),
     fetch: server.fetch,
     importOrt: importNodeOrt,
     detectCapabilities: noGpu,
@@ -84,10 +85,11 @@ describe('ZeroShotEngine on onnxruntime-web (WASM, Node) with generated ONNX gra
     expect(loaded.backend).toBe('wasm');
     expect(loaded.dtype).toBe('fp32');
     expect(loaded.probeCosine.image).toBeGreaterThan(0.99999);
-    expect(loaded.probeCosine.text).toBeGreaterThan(0.99999);
+    // The text tower is opened when labels first need it, and probed then.
+    expect(loaded.probeCosine.text).toBeNull();
     expect(loaded.fallbackNotes[0]).toBe('WebGPU is not used: this browser has no WebGPU.');
     expect(loaded.fallbackNotes[1]).toMatch(
-      /^WASM int8 failed the probe \(cosine image -?\d\.\d{4}, text -?\d\.\d{4}; needs 0\.999\)\.$/,
+      /^WASM int8 failed the probe \(image cosine -?\d\.\d{4}; needs 0\.999\)\.$/,
     );
     expect(loaded.threads).toBe(1);
     expect(loaded.manifest.id).toBe('tiny-test');
@@ -100,13 +102,8 @@ describe('ZeroShotEngine on onnxruntime-web (WASM, Node) with generated ONNX gra
     const downloaded = events.flatMap((e) =>
       e.type === 'loadProgress' && e.stage === 'download' && e.loaded === e.total ? [e.file] : [],
     );
-    expect(downloaded).toEqual([
-      'tokenizer.json',
-      'image.int8.onnx',
-      'text.int8.onnx',
-      'image.fp32.onnx',
-      'text.fp32.onnx',
-    ]);
+    // Loading reads the image towers only; the tokenizer and the text tower when labels need them.
+    expect(downloaded).toEqual(['image.int8.onnx', 'image.fp32.onnx']);
   });
 
   it('embeds labels as the normalised mean of normalised template embeddings', async () => {
@@ -276,6 +273,66 @@ describe('ZeroShotEngine on onnxruntime-web (WASM, Node) with generated ONNX gra
   });
 });
 
+describe('ZeroShotEngine start-up: the text tower waits until labels need it', () => {
+  it('ranks with remembered label embeddings without reading or opening the text tower', async () => {
+    const server = await tinyModelServer();
+    const cache = new MemoryEmbeddingCache();
+    const source = { kind: 'url', manifestUrl: MODEL_URL } as const;
+    const first = makeEngine(server, undefined, cache);
+    expect((await first.load({ source, backend: 'wasm' })).probeRemembered).toBe(false);
+    const computed = await first.embedLabels({ labels: ['cat', 'dog'], templates: ['{}'] });
+    expect(computed.fromCache).toBe(0);
+    expect(computed.textProbeCosine).toBeGreaterThan(0.99999);
+    await first.dispose();
+
+    server.requested.length = 0;
+    const next = makeEngine(server, undefined, cache);
+    const reloaded = await next.load({ source, backend: 'wasm' });
+    // The fp32 image tower passed the probe on the first load: on WASM it is not run again.
+    expect(reloaded.probeRemembered).toBe(true);
+    expect(reloaded.probeCosine.image).toBeGreaterThan(0.99999);
+    const remembered = await next.embedLabels({ labels: ['dog', 'cat'], templates: ['{}'] });
+    expect(remembered.fromCache).toBe(2);
+    expect(remembered.textProbeCosine).toBeNull();
+    expect(server.requested.filter((url) => /text\.|tokenizer/.test(url))).toEqual([]);
+    const dim = server.manifest.embedDim;
+    expectClose(remembered.embeddings.subarray(0, dim), computed.embeddings.subarray(dim, 2 * dim));
+    // A new label opens the tower; the remembered one is not computed again.
+    const mixed = await next.embedLabels({ labels: ['cat', 'red circle'], templates: ['{}'] });
+    expect(mixed.fromCache).toBe(1);
+    expectClose(mixed.embeddings.subarray(dim), expectedLabelEmbedding(server, 'red circle', ['{}']));
+    await next.dispose();
+  });
+
+  it('says so when the text tower fails its probe, and images still work', async () => {
+    const server = await tinyModelServer();
+    const manifest = JSON.parse(new TextDecoder().decode(server.files.get(MODEL_URL))) as {
+      probe: { textEmbedding: number[] };
+    };
+    manifest.probe.textEmbedding = manifest.probe.textEmbedding.map((v) => -v);
+    server.files.set(MODEL_URL, new TextEncoder().encode(JSON.stringify(manifest)));
+    const engine = makeEngine(server);
+    const loaded = await engine.load({ source: { kind: 'url', manifestUrl: MODEL_URL }, backend: 'wasm' });
+    expect(loaded.dtype).toBe('fp32');
+    await expect(engine.embedLabels({ labels: ['cat'], templates: ['{}'] })).rejects.toThrow(
+      /The text tower \(WASM fp32\) failed its probe \(cosine -1\.0000; needs 0\.999\)/,
+    );
+    await expect(engine.embedLabels({ labels: ['cat'], templates: ['{}'] })).rejects.toBeInstanceOf(
+      BackendError,
+    );
+    const done: string[] = [];
+    await engine.embedImages(
+      {
+        images: [{ imageId: 'a', name: 'a.png', file: rawImageBlob(patternImage(8, 8, 1)) }],
+        thumbnailSize: 0,
+      },
+      { image: (e) => done.push(e.imageId), failed: (e) => expect.fail(e.message) },
+    );
+    expect(done).toEqual(['a']);
+    await engine.dispose();
+  });
+});
+
 describe('ZeroShotEngine with a model from storage', () => {
   it('loads a stored model without the network and embeds as the served one does', async () => {
     const server = await tinyModelServer();
@@ -293,14 +350,10 @@ describe('ZeroShotEngine with a model from storage', () => {
     const read = events.flatMap((e) =>
       e.type === 'loadProgress' && e.stage === 'download' && e.loaded === e.total ? [e.file] : [],
     );
-    expect(read).toEqual([
-      'tokenizer.json',
-      'image.int8.onnx',
-      'text.int8.onnx',
-      'image.fp32.onnx',
-      'text.fp32.onnx',
-    ]);
+    // Only the image towers are read to load; the tokenizer and the text tower when labels need them.
+    expect(read).toEqual(['image.int8.onnx', 'image.fp32.onnx']);
     const labels = await engine.embedLabels({ labels: ['cat'], templates: ['{}'] });
+    expect(labels.textProbeCosine).toBeGreaterThan(0.99999);
     expectClose(labels.embeddings, expectedLabelEmbedding(server, 'cat', ['{}']));
     await engine.dispose();
   });

@@ -12,22 +12,30 @@ import {
   type OrtImporter,
 } from './backend';
 import { decodeImageFile, type DecodedImage } from './decode';
-import { FailSafeEmbeddingCache, type EmbeddingCache } from './embeddingCache';
+import {
+  FailSafeEmbeddingCache,
+  labelCacheKey,
+  type CachedLabel,
+  type EmbeddingCache,
+} from './embeddingCache';
 import { BackendError, CancelledError, ManifestError, ModelFileError, NotLoadedError } from './errors';
 import { embedImageFiles, type ImageSink } from './imageBatches';
 import { ImageEmbedder } from './imageEmbedder';
 import type { Backend, ManifestFile, ModelManifest, TextConfig } from './manifest';
+import type { BackendCandidate } from './backend';
 import type { FetchLike } from './manifestLoader';
 import { servedModelFiles, storedModelFiles, type ModelFiles } from './modelFiles';
 import type { ModelStore } from './modelStore';
 import type { PreprocessOptions } from './preprocess';
 import { SerialQueue } from './serialQueue';
+import { StageTimings } from './stageTimings';
 import {
-  openFirstWorkingCandidate,
-  releaseSessions,
+  openFirstWorkingImageTower,
+  openTextTower,
   runImageTower,
   runTextTower,
-  type ModelSessions,
+  type ImageTower,
+  type TextTower,
 } from './sessions';
 import { normalizeTemplates } from './templates';
 import { TextEmbedder, type PromptTokenizer } from './textEmbedder';
@@ -54,9 +62,14 @@ export type LoadEvent = LoadProgressEvent | BackendChangedEvent;
  * model re-exported under the same id never reuses embeddings of the old weights.
  */
 function imageModelKey(state: LoadedState): string {
-  const { manifest, sessions } = state;
-  const variant = manifest.variants.find((v) => v.dtype === sessions.dtype);
-  return `${manifest.id}/${sessions.dtype}/${variant?.imageModel.sha256.slice(0, 16) ?? 'unknown'}`;
+  const { manifest, candidate } = state;
+  return `${manifest.id}/${candidate.variant.dtype}/${candidate.variant.imageModel.sha256.slice(0, 16)}`;
+}
+
+/** The same for the text tower: label embeddings are remembered under it. */
+function textModelKey(state: LoadedState): string {
+  const { manifest, candidate } = state;
+  return `${manifest.id}/${candidate.variant.dtype}/${candidate.variant.textModel.sha256.slice(0, 16)}`;
 }
 
 export interface ZeroShotEngineOptions {
@@ -84,16 +97,28 @@ export interface ZeroShotEngineOptions {
 
 interface LoadedState {
   manifest: ModelManifest;
-  sessions: ModelSessions;
-  textEmbedder: TextEmbedder;
+  files: ModelFiles;
+  candidate: BackendCandidate;
+  image: ImageTower;
+  /** Opened on first need (labels not remembered) or when the worker is idle; null until then or after a failure. */
+  text: Promise<TextTower> | null;
+  textProbeCosine: number | null;
+  /** Set when a newer load or dispose replaced this model: nothing may open a session for it any more. */
+  released: boolean;
+  /** Built with the tokenizer when labels first need computing (reading and parsing tokenizer.json costs ~0.15 s). */
+  textEmbedder: Promise<TextEmbedder> | null;
   imageEmbedder: ImageEmbedder;
 }
+
+/** How long the worker waits after a load before it opens the text tower in the background, if it is idle then. */
+const TEXT_TOWER_IDLE_MS = 1000;
 
 export class ZeroShotEngine {
   private state: LoadedState | null = null;
   private readonly cache: FailSafeEmbeddingCache | null;
   private loadGeneration = 0;
   private capabilities: Promise<BackendCapabilities> | null = null;
+  private ortLoader: OrtLoader | null = null;
   private readonly queue = new SerialQueue();
   private readonly fetchFn: FetchLike;
   private readonly now: () => number;
@@ -110,10 +135,11 @@ export class ZeroShotEngine {
     emit: (event: LoadEvent) => void = () => undefined,
   ): Promise<LoadedModel> {
     const started = this.now();
+    const timings = new StageTimings(this.now);
     const generation = ++this.loadGeneration;
     await this.releaseCurrent();
     emit({ type: 'loadProgress', stage: 'manifest', loaded: 0, total: 1 });
-    const files = await this.modelFiles(params.source);
+    const files = await timings.time('manifest', () => this.modelFiles(params.source));
     const { manifest } = files;
     emit({ type: 'loadProgress', stage: 'manifest', loaded: 1, total: 1 });
     const capabilities = await this.detectCapabilitiesOnce();
@@ -123,51 +149,58 @@ export class ZeroShotEngine {
         `No backend can run ${manifest.name} here. ${skipped.join(' ')} Choose 'auto' or 'wasm'.`,
       );
     }
+    // The runtime starts (WebAssembly compile, threads) while the files are read and checked.
+    const ortLoader = this.ortLoaderFor(capabilities);
+    void timings.time('runtimeStart', () => ortLoader.start(candidates[0]!.backend)).catch(() => undefined);
     // Stage 'download' also covers reading a stored model: the bytes are checked the same way.
     const download = (file: ManifestFile) =>
-      files.read(file, (loaded, total) =>
+      files.readWhileChecking(file, (loaded, total) =>
         emit({ type: 'loadProgress', stage: 'download', file: file.path, loaded, total }),
       );
-    const tokenizer = await this.createTokenizer(await download(manifest.text.tokenizer), manifest);
-    const downloads = new Map<string, Promise<Uint8Array>>();
-    const opened = await openFirstWorkingCandidate({
+    const opened = await openFirstWorkingImageTower({
       candidates,
       manifest,
-      ortLoader: new OrtLoader(this.options.importOrt ?? importBrowserOrt, {
-        wasmPaths: this.options.wasmPaths,
-        numThreads: capabilities.wasmThreads,
-      }),
+      ortLoader,
       queue: this.queue,
-      modelBytes: (file) => {
-        if (!downloads.has(file.path)) downloads.set(file.path, download(file));
-        return downloads.get(file.path)!;
-      },
+      modelBytes: download,
       onStage: (stage, index, count) => emit({ type: 'loadProgress', stage, loaded: index, total: count }),
+      timings,
+      ...(this.cache
+        ? {
+            probePasses: {
+              get: (key: string) => this.cache!.getProbePass(key),
+              put: (key: string, cosine: number) => this.cache!.putProbePass(key, cosine),
+            },
+          }
+        : {}),
     });
-    downloads.clear();
-    const { sessions } = opened;
+    const { tower, candidate } = opened;
     if (generation !== this.loadGeneration) {
-      await this.queue.run(() => releaseSessions(sessions));
+      await this.queue.run(() => tower.image.release());
       throw new CancelledError('A newer model load replaced this one.');
     }
     const fallbackNotes = [...skipped, ...opened.fallbackNotes];
     if (opened.fallbackNotes.length > 0) {
       emit({
         type: 'backendChanged',
-        backend: sessions.backend,
-        dtype: sessions.dtype,
+        backend: tower.backend,
+        dtype: tower.dtype,
         reason: opened.fallbackNotes.join(' '),
       });
     }
-    this.state = this.buildState(manifest, sessions, tokenizer);
+    const state = this.buildState(manifest, files, candidate, tower);
+    this.state = state;
+    this.openTextTowerWhenIdle(state);
     return {
       manifest,
-      backend: sessions.backend,
-      dtype: sessions.dtype,
-      probeCosine: opened.probeCosine,
+      backend: tower.backend,
+      dtype: tower.dtype,
+      probeCosine: { image: opened.probeCosine, text: null },
+      probeRemembered: opened.probeRemembered,
       fallbackNotes,
       loadMs: this.now() - started,
-      threads: sessions.ort.env.wasm.numThreads ?? capabilities.wasmThreads,
+      loadStages: timings.toRecord(),
+      threads: tower.ort.env.wasm.numThreads ?? capabilities.wasmThreads,
     };
   }
 
@@ -175,11 +208,44 @@ export class ZeroShotEngine {
   async embedLabels(params: EmbedLabelsParams): Promise<EmbedLabelsResult> {
     const state = this.requireState();
     const started = this.now();
-    const { embeddings, truncated } = await state.textEmbedder.embedLabels(
-      params.labels,
-      normalizeTemplates(params.templates),
-    );
-    return { embeddings, dim: state.manifest.embedDim, truncated, ms: this.now() - started };
+    const templates = normalizeTemplates(params.templates);
+    const dim = state.manifest.embedDim;
+    const keys = params.labels.map((label) => labelCacheKey(textModelKey(state), templates, label));
+    const found: (CachedLabel | null)[] = this.cache
+      ? await this.cache.getLabels(keys)
+      : keys.map(() => null);
+    // A stored embedding of another size (a damaged record) is computed again.
+    const missing = params.labels.flatMap((label, i) => (found[i]?.embedding.length === dim ? [] : [label]));
+    const computed = new Map<string, CachedLabel>();
+    if (missing.length > 0) {
+      const result = await (await this.textEmbedderOf(state)).embedLabels(missing, templates);
+      missing.forEach((label, i) =>
+        computed.set(label, {
+          embedding: result.embeddings.slice(i * dim, (i + 1) * dim),
+          truncated: result.truncated[i] ?? false,
+        }),
+      );
+      await this.cache?.putLabels(
+        params.labels.flatMap((label, i) => {
+          const value = computed.get(label);
+          return value ? [[keys[i]!, value] as const] : [];
+        }),
+      );
+    }
+    const embeddings = new Float32Array(params.labels.length * dim);
+    const truncated = params.labels.map((label, i) => {
+      const value = computed.get(label) ?? found[i]!;
+      embeddings.set(value.embedding, i * dim);
+      return value.truncated;
+    });
+    return {
+      embeddings,
+      dim,
+      truncated,
+      ms: this.now() - started,
+      fromCache: params.labels.length - missing.length,
+      textProbeCosine: state.textProbeCosine,
+    };
   }
 
   /**
@@ -192,7 +258,7 @@ export class ZeroShotEngine {
     signal?: AbortSignal,
   ): Promise<EmbedImagesResult> {
     const state = this.requireState();
-    const { backend } = state.sessions;
+    const { backend } = state.image;
     return embedImageFiles(params, sink, {
       embedder: state.imageEmbedder,
       decode: this.options.decodeImage ?? decodeImageFile,
@@ -222,27 +288,87 @@ export class ZeroShotEngine {
 
   private buildState(
     manifest: ModelManifest,
-    sessions: ModelSessions,
-    tokenizer: PromptTokenizer,
+    files: ModelFiles,
+    candidate: BackendCandidate,
+    image: ImageTower,
   ): LoadedState {
-    const dim = manifest.embedDim;
     const size = manifest.image.size;
     return {
       manifest,
-      sessions,
-      textEmbedder: new TextEmbedder(
-        tokenizer,
-        (ids, batch, seqLen) => this.queue.run(() => runTextTower(sessions, ids, batch, seqLen)),
-        dim,
-        `${manifest.id}/${sessions.dtype}`,
-      ),
+      files,
+      candidate,
+      image,
+      text: null,
+      textProbeCosine: null,
+      released: false,
+      textEmbedder: null,
       imageEmbedder: new ImageEmbedder(
         manifest.image,
-        dim,
-        (pixels, batch) => this.queue.run(() => runImageTower(sessions, pixels, batch, size)),
+        manifest.embedDim,
+        (pixels, batch) => this.queue.run(() => runImageTower(image, pixels, batch, size)),
         this.options.preprocess,
       ),
     };
+  }
+
+  /** The label embedder of `state`: its tokenizer is read and parsed on first use (again after a failure). */
+  private textEmbedderOf(state: LoadedState): Promise<TextEmbedder> {
+    const { manifest } = state;
+    state.textEmbedder ??= (async () => {
+      const tokenizer = this.createTokenizer(await state.files.read(manifest.text.tokenizer), manifest);
+      return new TextEmbedder(
+        tokenizer,
+        async (ids, batch, seqLen) => {
+          const text = await this.textTowerOf(state);
+          return this.queue.run(() => runTextTower(text, ids, batch, seqLen));
+        },
+        manifest.embedDim,
+        `${manifest.id}/${state.image.dtype}`,
+      );
+    })().catch((error: unknown) => {
+      state.textEmbedder = null;
+      throw error;
+    });
+    return state.textEmbedder;
+  }
+
+  /** The text tower of `state`, opened once (again after a failure, so a passing problem is not permanent). */
+  private textTowerOf(state: LoadedState): Promise<TextTower> {
+    if (state.released) return Promise.reject(new CancelledError('A newer model load replaced this one.'));
+    state.text ??= (async () => {
+      const textModelBytes = await state.files.read(state.candidate.variant.textModel);
+      const tower = await openTextTower({
+        tower: state.image,
+        candidate: state.candidate,
+        manifest: state.manifest,
+        queue: this.queue,
+        textModelBytes,
+      });
+      state.textProbeCosine = tower.probeCosine;
+      return tower;
+    })().catch((error: unknown) => {
+      state.text = null;
+      throw error;
+    });
+    return state.text;
+  }
+
+  /**
+   * Opens the text tower once nothing else is queued, so a person who types a new label does not wait for it, and
+   * the first images of a visit are not held up by it.
+   */
+  private openTextTowerWhenIdle(state: LoadedState): void {
+    const check = () => {
+      if (state.released || state.text) return;
+      if (!this.queue.isIdle) {
+        setTimeout(check, TEXT_TOWER_IDLE_MS / 4);
+        return;
+      }
+      // A failure here is reported when labels need the tower.
+      this.textTowerOf(state).catch(() => undefined);
+      this.textEmbedderOf(state).catch(() => undefined);
+    };
+    setTimeout(check, TEXT_TOWER_IDLE_MS);
   }
 
   private async modelFiles(source: ModelSource): Promise<ModelFiles> {
@@ -258,7 +384,7 @@ export class ZeroShotEngine {
     return storedModelFiles(await this.options.openStore(), source.modelId);
   }
 
-  private async createTokenizer(bytes: Uint8Array, manifest: ModelManifest): Promise<PromptTokenizer> {
+  private createTokenizer(bytes: Uint8Array, manifest: ModelManifest): PromptTokenizer {
     let json: unknown;
     try {
       json = JSON.parse(new TextDecoder().decode(bytes));
@@ -270,6 +396,15 @@ export class ZeroShotEngine {
     const create =
       this.options.createTokenizer ?? ((tokenizerJson, config) => new ClipTokenizer(tokenizerJson, config));
     return create(json, manifest.text);
+  }
+
+  /** One loader per engine: a second model load finds the runtime already started. */
+  private ortLoaderFor(capabilities: BackendCapabilities): OrtLoader {
+    this.ortLoader ??= new OrtLoader(this.options.importOrt ?? importBrowserOrt, {
+      wasmPaths: this.options.wasmPaths,
+      numThreads: capabilities.wasmThreads,
+    });
+    return this.ortLoader;
   }
 
   private detectCapabilitiesOnce(): Promise<BackendCapabilities> {
@@ -285,6 +420,10 @@ export class ZeroShotEngine {
   private async releaseCurrent(): Promise<void> {
     const current = this.state;
     this.state = null;
-    if (current) await this.queue.run(() => releaseSessions(current.sessions));
+    if (!current) return;
+    current.released = true;
+    await this.queue.run(() => current.image.image.release());
+    const text = await current.text?.catch(() => null);
+    if (text) await this.queue.run(() => text.text.release());
   }
 }

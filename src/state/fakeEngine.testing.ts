@@ -62,6 +62,7 @@ export function fakeLoadedModel(): LoadedModel {
     probeCosine: { image: 0.999, text: 0.999 },
     fallbackNotes: [],
     loadMs: 5,
+    loadStages: {},
     threads: 2,
   };
 }

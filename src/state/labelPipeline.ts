@@ -28,6 +28,7 @@ export async function embedLabelsNow(): Promise<void> {
       labels: labels.map((label) => label.text),
       templates: normalizeTemplates(store.templates),
     });
+    if (result.textProbeCosine != null) useLensStore.getState().setTextProbeCosine(result.textProbeCosine);
     if (requestNumber !== latestRequest) return;
     useLensStore.getState().setLabelEmbeddings({
       labelIds: labels.map((label) => label.id),
@@ -36,6 +37,7 @@ export async function embedLabelsNow(): Promise<void> {
       dim: result.dim,
       truncated: result.truncated,
       ms: result.ms,
+      fromCache: result.fromCache ?? 0,
     });
   } catch (error) {
     if (requestNumber === latestRequest) useLensStore.getState().setLabelEmbeddingError(describeError(error));

@@ -20,6 +20,8 @@ export interface LabelEmbeddings {
   /** Per label: a prompt was longer than the text context and was cut. */
   truncated: boolean[];
   ms: number;
+  /** Labels whose embedding was remembered from an earlier run (the text tower was not needed for them). */
+  fromCache: number;
 }
 
 export type LabelEmbeddingStatus = 'idle' | 'embedding' | 'ready' | 'error';

@@ -31,6 +31,8 @@ export interface ModelSlice {
   setModelError(message: string): void;
   setBackendPreference(preference: BackendPreference): void;
   recordBackendChange(event: BackendChangedEvent): void;
+  /** The text tower's probe cosine, known once labels first needed the tower (after the load). */
+  setTextProbeCosine(cosine: number): void;
 }
 
 export const createModelSlice: StateCreator<LensState, [], [], ModelSlice> = (set) => ({
@@ -47,6 +49,12 @@ export const createModelSlice: StateCreator<LensState, [], [], ModelSlice> = (se
   setModelReady: (model) => set({ modelStatus: 'ready', model, loadProgress: null, modelError: null }),
   setModelError: (message) => set({ modelStatus: 'error', modelError: message, loadProgress: null }),
   setBackendPreference: (preference) => set({ backendPreference: preference }),
+  setTextProbeCosine: (cosine) =>
+    set((state) =>
+      state.model
+        ? { model: { ...state.model, probeCosine: { ...state.model.probeCosine, text: cosine } } }
+        : {},
+    ),
   recordBackendChange: (event) =>
     set((state) => ({
       model: state.model ? { ...state.model, backend: event.backend, dtype: event.dtype } : state.model,

@@ -25,6 +25,7 @@ const labels: LabelEmbeddings = {
   dim: 3,
   truncated: [false, true, false],
   ms: 1,
+  fromCache: 0,
 };
 
 function addImage(id: string, embedding: Float32Array | null): void {

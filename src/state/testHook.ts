@@ -17,8 +17,9 @@ export interface LensSnapshot {
     dtype: string;
     threads: number;
     loadMs: number;
+    loadStages: Record<string, number>;
     logitScale: number;
-    probeCosine: { image: number; text: number };
+    probeCosine: { image: number; text: number | null };
     fallbackNotes: string[];
   } | null;
   templates: string[];
@@ -26,7 +27,13 @@ export interface LensSnapshot {
   labelEmbeddingStatus: LensState['labelEmbeddingStatus'];
   labelEmbeddingError: string | null;
   /** The embedded label set (may lag behind `labels` while a newer set is being embedded). */
-  labelEmbeddings: { texts: string[]; dim: number; vectors: number[][]; ms: number } | null;
+  labelEmbeddings: {
+    texts: string[];
+    dim: number;
+    vectors: number[][];
+    ms: number;
+    fromCache: number;
+  } | null;
   images: {
     id: string;
     name: string;
@@ -65,6 +72,7 @@ function takeSnapshot(state: LensState): LensSnapshot {
       dtype: model.dtype,
       threads: model.threads,
       loadMs: model.loadMs,
+      loadStages: { ...model.loadStages },
       logitScale: model.manifest.logitScale,
       probeCosine: { ...model.probeCosine },
       fallbackNotes: [...model.fallbackNotes],
@@ -78,6 +86,7 @@ function takeSnapshot(state: LensState): LensSnapshot {
       dim: labelEmbeddings.dim,
       vectors: rows(labelEmbeddings.embeddings, labelEmbeddings.dim),
       ms: labelEmbeddings.ms,
+      fromCache: labelEmbeddings.fromCache,
     },
     images: state.imageIds.flatMap((id) => {
       const image = state.images[id];

@@ -37,7 +37,7 @@ export function StatusBar() {
         data-testid="status-backend"
         title={
           model
-            ? `Probe cosine to the PyTorch reference: image ${model.probeCosine.image.toFixed(4)}, text ${model.probeCosine.text.toFixed(4)}`
+            ? `Probe cosine to the PyTorch reference: image ${model.probeCosine.image.toFixed(4)}, text ${model.probeCosine.text?.toFixed(4) ?? '(checked when labels first need the text tower)'}`
             : undefined
         }
       >

@@ -67,6 +67,7 @@ describe('EngineClient', () => {
       probeCosine: { image: 1, text: 1 },
       fallbackNotes: [],
       loadMs: 1,
+      loadStages: {},
       threads: 1,
     };
     worker.deliver({ kind: 'result', id: 2, value: loaded as never });

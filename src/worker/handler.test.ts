@@ -21,6 +21,7 @@ const loaded: LoadedModel = {
   probeCosine: { image: 0.999, text: 1 },
   fallbackNotes: [],
   loadMs: 12,
+  loadStages: {},
   threads: 2,
 };
 

@@ -22,10 +22,15 @@ export interface LoadedModel {
   manifest: ModelManifest;
   backend: Backend;
   dtype: Dtype;
-  probeCosine: { image: number; text: number };
+  /** Text is null at load: the text tower is opened when labels first need it (EmbedLabelsResult reports it). */
+  probeCosine: { image: number; text: number | null };
+  /** True when the image probe was not run because this WASM tower passed it on an earlier load here. */
+  probeRemembered?: boolean;
   /** Human sentences on what was tried and why it was not used, e.g. "WebGPU int8 failed the probe (cosine 0.12)". */
   fallbackNotes: string[];
   loadMs: number;
+  /** Milliseconds of each loading step (manifest, tokenizer, readImageModel, runtime, imageSession, probe…). */
+  loadStages: Record<string, number>;
   threads: number;
 }
 
@@ -41,6 +46,10 @@ export interface EmbedLabelsResult {
   /** Per label: true when a prompt was longer than the context and cut as CLIP does. */
   truncated: boolean[];
   ms: number;
+  /** Labels whose embedding was remembered from an earlier run (no text tower needed). */
+  fromCache?: number;
+  /** The text tower's probe cosine once it has been opened; null while it has not been needed. */
+  textProbeCosine?: number | null;
 }
 
 export interface EmbedImagesParams {
