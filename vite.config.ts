@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import react from '@vitejs/plugin-react';
 import { defineConfig, type Plugin } from 'vite';
 import { VitePWA } from 'vite-plugin-pwa';
+import { CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY_HEADER } from './src/contentSecurityPolicy';
 
 /**
  * Headers that make the page cross-origin isolated: without them `SharedArrayBuffer` is missing and
@@ -100,6 +101,24 @@ function onnxRuntimeFiles(): Plugin {
   };
 }
 
+/**
+ * The CSP as a `<meta>` tag in the built index.html only: the dev server's React refresh needs an inline script,
+ * so `npm run dev` runs without it (the production build and its e2e suite are what the policy is checked on).
+ */
+function contentSecurityPolicyMeta(): Plugin {
+  return {
+    name: 'eva-lens-csp-meta',
+    apply: 'build',
+    transformIndexHtml: () => [
+      {
+        tag: 'meta',
+        attrs: { 'http-equiv': 'Content-Security-Policy', content: CONTENT_SECURITY_POLICY },
+        injectTo: 'head-prepend',
+      },
+    ],
+  };
+}
+
 const ICONS_DIR = fileURLToPath(new URL('./public/icons/', import.meta.url));
 const pwaIcons = existsSync(ICONS_DIR)
   ? [
@@ -114,6 +133,7 @@ export default defineConfig({
   plugins: [
     react(),
     onnxRuntimeFiles(),
+    contentSecurityPolicyMeta(),
     VitePWA({
       // Our own service worker (src/sw.ts): Workbox's precache plus the COOP/COEP headers on every response it
       // serves, so WASM threads stay on when the app runs from the service worker or from a host without headers.
@@ -153,6 +173,8 @@ export default defineConfig({
   },
   worker: { format: 'es' },
   server: { headers: CROSS_ORIGIN_ISOLATION_HEADERS },
-  preview: { headers: CROSS_ORIGIN_ISOLATION_HEADERS },
+  preview: {
+    headers: { ...CROSS_ORIGIN_ISOLATION_HEADERS, 'Content-Security-Policy': CONTENT_SECURITY_POLICY_HEADER },
+  },
   build: { target: 'es2022' },
 });

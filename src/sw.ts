@@ -15,6 +15,7 @@ import {
   precacheAndRoute,
 } from 'workbox-precaching';
 import { NavigationRoute, registerRoute, setCatchHandler } from 'workbox-routing';
+import { CONTENT_SECURITY_POLICY_HEADER } from './contentSecurityPolicy';
 
 declare const self: ServiceWorkerGlobalScope & {
   __WB_MANIFEST: (string | { url: string; revision: string | null })[];
@@ -24,6 +25,8 @@ const ISOLATION_HEADERS: Record<string, string> = {
   'Cross-Origin-Opener-Policy': 'same-origin',
   'Cross-Origin-Embedder-Policy': 'require-corp',
   'Cross-Origin-Resource-Policy': 'same-origin',
+  // The policy travels with every script too: a dedicated worker takes its CSP from its own script's response.
+  'Content-Security-Policy': CONTENT_SECURITY_POLICY_HEADER,
 };
 
 /** The same response with the isolation headers added (opaque and error responses are passed on untouched). */

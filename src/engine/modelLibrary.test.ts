@@ -135,6 +135,18 @@ describe('ModelLibrary', () => {
     expect(await store.listIncomplete()).toEqual([]);
   });
 
+  it('deleteAll removes stored models and partial downloads alike', async () => {
+    const { library, store } = await setup();
+    await library.download({ manifestUrl: SERVED_MANIFEST_URL, dtypes: ['int8'] }, () => undefined);
+    const partial = await store.beginWrite('half-downloaded', 'image.int8.onnx', 100);
+    await partial.append(new Uint8Array(10));
+    await partial.close();
+    expect((await store.listIncomplete()).map((m) => m.modelId)).toContain('half-downloaded');
+    expect(await library.deleteAll()).toBe(2);
+    expect(await store.list()).toEqual([]);
+    expect(await store.listIncomplete()).toEqual([]);
+  });
+
   it('refuses to delete a model another tab is writing', async () => {
     const { library, locks } = await setup();
     await library.download({ manifestUrl: SERVED_MANIFEST_URL, dtypes: ['int8'] }, () => undefined);

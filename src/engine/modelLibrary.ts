@@ -146,6 +146,18 @@ export class ModelLibrary {
     await withModelLock(this.locks, modelId, name, () => store.delete(modelId));
   }
 
+  /** Deletes every stored model and every partial download (stopping transfers); returns how many models. */
+  async deleteAll(): Promise<number> {
+    const store = await this.options.openStore();
+    const ids = new Set([
+      ...(await store.list()).map((model) => model.id),
+      ...(await store.listIncomplete()).map((model) => model.modelId),
+      ...this.transfers.keys(),
+    ]);
+    for (const id of ids) await this.delete(id);
+    return ids.size;
+  }
+
   /** Runs one download or import of `manifest`'s model: one at a time per model, under the cross-tab lock. */
   private async transfer(
     manifest: ModelManifest,

@@ -21,6 +21,7 @@ export type LensEngine = Pick<
   | 'deleteStoredModel'
   | 'embeddingCacheInfo'
   | 'clearEmbeddingCache'
+  | 'forgetEverything'
 >;
 
 export interface BridgeConfig {

@@ -7,6 +7,7 @@ import { useLensStore } from '../state/store';
 import type { StoredModelInfo } from '../worker/protocol';
 import { collectPathedFiles, hasFiles } from './collectFiles';
 import { EmbeddingCacheLine } from './EmbeddingCacheLine';
+import { ForgetEverything } from './ForgetEverything';
 import { ImportModel } from './ImportModel';
 import { ModelRow } from './ModelRow';
 import { ModelServerSetting } from './ModelServerSetting';
@@ -120,6 +121,7 @@ export function ModelsDialog({ onClose }: { onClose(): void }) {
       <ModelServerSetting />
       <StorageLine />
       <EmbeddingCacheLine />
+      <ForgetEverything />
     </dialog>
   );
 }

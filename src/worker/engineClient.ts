@@ -12,6 +12,7 @@ import type {
   EmbedLabelsParams,
   EmbedLabelsResult,
   EmbeddingCacheInfo,
+  ForgetEverythingResult,
   ImageEmbeddedEvent,
   ImageFailedEvent,
   ImportModelParams,
@@ -135,6 +136,11 @@ export class EngineClient {
   /** Forgets every cached image embedding (and its thumbnail); returns how many there were. */
   clearEmbeddingCache(): Promise<{ removed: number }> {
     return this.call('clearEmbeddingCache', {});
+  }
+
+  /** Deletes every stored model and the embedding cache in the worker (see the protocol). */
+  forgetEverything(): Promise<ForgetEverythingResult> {
+    return this.call('forgetEverything', {});
   }
 
   /** Hears load progress and backend changes; returns the function that stops listening. */

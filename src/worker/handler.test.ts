@@ -140,6 +140,11 @@ class FakeLibrary implements HandlerLibrary {
     this.deleted.push(modelId);
   }
 
+  async deleteAll(): Promise<number> {
+    this.deleted.push('*');
+    return 2;
+  }
+
   finish(): void {
     this.finishDownload?.();
   }
@@ -305,6 +310,16 @@ describe('WorkerHandler', () => {
       { kind: 'result', id: 12, value: null },
     ]);
     expect(library.deleted).toEqual(['test-model']);
+  });
+
+  it('forgets everything: stops the engine, deletes every stored model, empties the cache', async () => {
+    const { engine, library, posted, handler } = setup();
+    await handler.handle({ id: 13, type: 'forgetEverything', params: {} });
+    expect(engine.disposed).toBe(1);
+    expect(library.deleted).toEqual(['*']);
+    expect(posted.map((p) => p.message)).toEqual([
+      { kind: 'result', id: 13, value: { models: 2, images: 7 } },
+    ]);
   });
 
   it('streams modelTransfer events tagged with the request id, then the stored model', async () => {

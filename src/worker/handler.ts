@@ -51,6 +51,8 @@ export interface HandlerLibrary {
     signal: AbortSignal,
   ): Promise<StoredModelInfo>;
   delete(modelId: string): Promise<void>;
+  /** Deletes every stored model and partial download; returns how many models there were. */
+  deleteAll(): Promise<number>;
 }
 
 export type PostMessage = (message: WorkerMessage, transfer: Transferable[]) => void;
@@ -128,6 +130,8 @@ export class WorkerHandler {
         return this.engine.embeddingCacheInfo().then((value) => ({ value, transfer: [] }));
       case 'clearEmbeddingCache':
         return this.engine.clearEmbeddingCache().then((value) => ({ value, transfer: [] }));
+      case 'forgetEverything':
+        return this.forgetEverything();
     }
   }
 
@@ -184,6 +188,14 @@ export class WorkerHandler {
     for (const controller of this.running.values()) controller.abort();
     await this.engine.dispose();
     return { value: null, transfer: [] };
+  }
+
+  /** Stops everything, then deletes every stored model and the embedding cache. */
+  private async forgetEverything(): Promise<Reply<'forgetEverything'>> {
+    await this.dispose();
+    const models = await this.library.deleteAll();
+    const { removed } = await this.engine.clearEmbeddingCache();
+    return { value: { models, images: removed }, transfer: [] };
   }
 
   private postEvent(event: EngineEvent, transfer: Transferable[] = []): void {

@@ -214,6 +214,16 @@ export interface RequestMap {
   embeddingCacheInfo: { params: Record<string, never>; result: EmbeddingCacheInfo };
   /** Empties the image-embedding cache (every model); returns how many entries there were. */
   clearEmbeddingCache: { params: Record<string, never>; result: { removed: number } };
+  /**
+   * Deletes everything EVA Lens keeps on this device from the worker's side: every stored model and partial
+   * download, and the embedding cache (images, thumbnails, labels, probe passes). Stops running work first.
+   */
+  forgetEverything: { params: Record<string, never>; result: ForgetEverythingResult };
+}
+
+export interface ForgetEverythingResult {
+  models: number;
+  images: number;
 }
 
 export interface EmbeddingCacheInfo {
@@ -262,6 +272,7 @@ const REQUEST_TYPES: readonly RequestType[] = [
   'deleteStoredModel',
   'embeddingCacheInfo',
   'clearEmbeddingCache',
+  'forgetEverything',
 ];
 
 /** Shape check for messages arriving in the worker (the page is trusted, but a typo should fail loudly). */
