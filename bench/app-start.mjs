@@ -17,6 +17,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { chromium } from '@playwright/test';
+import * as prettier from 'prettier';
 import { describeMachine, machineSlug, otherCpuCores, otherProcessTicks } from './machine.mjs';
 import { startStaticServer } from './server.mjs';
 
@@ -258,7 +259,9 @@ async function main() {
         'bench-results',
         `${started.toISOString().slice(0, 10)}-${machineSlug(result.machine)}-app-start-${options.model}-${options.dtype}.json`,
       );
-      writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+      // Formatted as the repository's Prettier check expects.
+      const config = (await prettier.resolveConfig(file)) ?? {};
+      writeFileSync(file, await prettier.format(JSON.stringify(result), { ...config, parser: 'json' }));
       log(`wrote ${file}`);
     }
   } finally {
