@@ -26,6 +26,7 @@ import { embedLabelsNow, resetLabelPipeline, scheduleLabelEmbedding } from './la
 import { DEMO_MODEL_ID } from './catalog';
 import { sourceFor } from './modelLibrary';
 import { fetchSampleSet } from './samples';
+import type { ReplacedLabels } from './labelsSlice';
 import { useLensStore } from './store';
 
 export type { AddFilesSummary } from './imagePipeline';
@@ -137,10 +138,11 @@ export function removeLabel(id: string): void {
   scheduleLabelEmbedding();
 }
 
-/** Replaces every label (the "paste a list" dialog, the samples). */
-export function setLabels(texts: readonly string[]): void {
-  useLensStore.getState().replaceLabels(texts);
+/** Replaces every label (the "paste a list" dialog, the samples); says what was left out of a pasted list. */
+export function setLabels(texts: readonly string[]): ReplacedLabels {
+  const result = useLensStore.getState().replaceLabels(texts);
   scheduleLabelEmbedding();
+  return result;
 }
 
 export function setTemplates(templates: readonly string[]): void {

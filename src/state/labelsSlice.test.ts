@@ -30,8 +30,18 @@ describe('labels slice', () => {
   });
 
   it('replaces the list from pasted lines, dropping blank and repeated lines', () => {
-    state().replaceLabels(['a', '', ' b ', 'A', 'c']);
+    expect(state().replaceLabels(['a', '', ' b ', 'A', 'c', '   ', 'b  '])).toEqual({
+      kept: 3,
+      blank: 2,
+      duplicates: 2,
+    });
     expect(texts()).toEqual(['a', 'b', 'c']);
+  });
+
+  it('takes a list of 10,000 labels at once', () => {
+    const many = Array.from({ length: 10_000 }, (_, i) => `thing ${i}`);
+    expect(state().replaceLabels([...many, ...many]).duplicates).toBe(10_000);
+    expect(texts()).toHaveLength(10_000);
   });
 
   it('clears the sort when the selected label is removed, and toggles selection', () => {

@@ -59,7 +59,7 @@ export const ImageCard = memo(function ImageCard({ imageId }: { imageId: string 
         </button>
       </div>
       <div className="card__body">
-        <p className="card__name" title={image.name}>
+        <p className="card__name" title={image.name} dir="auto">
           {image.name}
         </p>
         {topLabels.length > 0 ? (

@@ -56,6 +56,7 @@ export function LabelEditor() {
             className="input"
             data-testid="label-input"
             aria-label="New label"
+            dir="auto"
             placeholder="Add a label…"
             value={draft}
             onChange={(event) => {

@@ -73,7 +73,9 @@ export const LabelRow = memo(function LabelRow({ label, count, isSelected, isTru
         onClick={() => toggleSelectedLabel(label.id)}
         onDoubleClick={startEditing}
       >
-        <span className="label-row__text">{label.text}</span>
+        <span className="label-row__text" dir="auto">
+          {label.text}
+        </span>
         {isTruncated && (
           <span className="label-row__warning" title="A prompt for this label was too long and was cut">
             cut

@@ -12,7 +12,15 @@ export function PasteLabels({ onClose }: { onClose: () => void }) {
   );
 
   const apply = () => {
-    setLabels(text.split('\n'));
+    const { kept, duplicates } = setLabels(text.split('\n'));
+    // Blank lines are layout, not mistakes; repeated labels are worth a word.
+    if (duplicates > 0) {
+      useLensStore
+        .getState()
+        .pushNotice(
+          `Using ${kept} labels: ${duplicates} repeated ${duplicates === 1 ? 'line was' : 'lines were'} left out (labels are compared ignoring case and extra spaces).`,
+        );
+    }
     onClose();
   };
 
@@ -25,6 +33,7 @@ export function PasteLabels({ onClose }: { onClose: () => void }) {
         id="paste-labels"
         className="input textarea"
         aria-label="Labels, one per line"
+        dir="auto"
         rows={8}
         value={text}
         autoFocus

@@ -12,7 +12,7 @@ export function ScoreRow({ score, isHighlighted }: { score: LabelScore; isHighli
       data-probability={score.probability.toFixed(4)}
     >
       <div className="score__line">
-        <span className="score__label" title={score.label}>
+        <span className="score__label" title={score.label} dir="auto">
           {score.label}
         </span>
         <span className="score__value">{formatPercent(score.probability)}</span>
