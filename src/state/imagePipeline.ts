@@ -51,6 +51,7 @@ function onEmbedded(event: ImageEmbeddedEvent): void {
     height: event.height,
     thumbnailUrl: thumbnail && filesById.has(event.imageId) ? URL.createObjectURL(thumbnail) : null,
     ms: event.ms,
+    fromCache: event.fromCache === true,
   });
 }
 

@@ -13,6 +13,7 @@ const embedded = (imageId: string, thumbnailUrl: string | null = `blob:${imageId
   height: 3,
   thumbnailUrl,
   ms: 50,
+  fromCache: false,
 });
 
 afterEach(() => {

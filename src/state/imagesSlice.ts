@@ -20,6 +20,8 @@ export interface ImageEntry {
   error: string | null;
   /** Decode + preprocess + inference time for this image. */
   ms: number | null;
+  /** The result came from the embedding cache (an image seen before, e.g. in a tab closed mid-batch). */
+  fromCache: boolean;
 }
 
 export type NewImage = Pick<ImageEntry, 'id' | 'name' | 'size' | 'fileKey'>;
@@ -34,6 +36,7 @@ export type ImageResult =
       height: number;
       thumbnailUrl: string | null;
       ms: number;
+      fromCache: boolean;
     }
   | { kind: 'failed'; imageId: string; message: string };
 
@@ -125,6 +128,7 @@ export const createImagesSlice: StateCreator<LensState, [], [], ImagesSlice> = (
           height: null,
           error: null,
           ms: null,
+          fromCache: false,
         };
       }
       return { images, imageIds };
@@ -154,6 +158,7 @@ export const createImagesSlice: StateCreator<LensState, [], [], ImagesSlice> = (
             height: result.height,
             thumbnailUrl: result.thumbnailUrl ?? entry.thumbnailUrl,
             ms: result.ms,
+            fromCache: result.fromCache,
             error: null,
           };
           embedded += 1;

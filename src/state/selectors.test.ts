@@ -32,7 +32,18 @@ function addImage(id: string, embedding: Float32Array | null): void {
   state().queueImages([{ id, name: id, size: 1, fileKey: id }]);
   if (embedding) {
     state().applyImageResults(
-      [{ kind: 'embedded', imageId: id, embedding, width: 1, height: 1, thumbnailUrl: null, ms: 1 }],
+      [
+        {
+          kind: 'embedded',
+          imageId: id,
+          embedding,
+          width: 1,
+          height: 1,
+          thumbnailUrl: null,
+          ms: 1,
+          fromCache: false,
+        },
+      ],
       1,
     );
   }

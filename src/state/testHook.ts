@@ -40,6 +40,7 @@ export interface LensSnapshot {
     status: string;
     error: string | null;
     ms: number | null;
+    fromCache: boolean;
     embedding: number[] | null;
   }[];
   run: { isRunning: boolean; total: number; embedded: number; failed: number; wasCancelled: boolean };
@@ -98,6 +99,7 @@ function takeSnapshot(state: LensState): LensSnapshot {
           status: image.status,
           error: image.error,
           ms: image.ms,
+          fromCache: image.fromCache,
           embedding: image.embedding ? Array.from(image.embedding) : null,
         },
       ];
