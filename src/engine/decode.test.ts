@@ -99,12 +99,55 @@ describe('decodeImageFile', () => {
         throw new Error('not reached');
       },
     };
-    const attempt = decodeImageFile(new Blob(['%PDF'], { type: 'application/pdf' }), 'report.pdf', 64, env);
+    const attempt = decodeImageFile(new Blob(['notes'], { type: 'image/png' }), 'notes.png', 64, env);
     await expect(attempt).rejects.toBeInstanceOf(ImageDecodeError);
+    await expect(attempt).rejects.toThrow(
+      'notes.png is not an image this browser can read (it says image/png) (The source image could not be ' +
+        'decoded). Use JPEG, PNG, WebP, GIF, BMP or AVIF.',
+    );
+    // A real PNG signature that fails to decode is a damaged PNG.
+    const damaged = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3]);
+    await expect(decodeImageFile(new Blob([damaged]), 'cut.png', 64, env)).rejects.toThrow(
+      /^cut\.png is a damaged or cut-off PNG file/,
+    );
+  });
+
+  it('refuses empty files, PDFs, HEIC it cannot decode and oversized images before or instead of decoding', async () => {
+    let decodes = 0;
+    const env: DecodeEnvironment = {
+      createImageBitmap: () => {
+        decodes++;
+        return Promise.reject(
+          new DOMException('The source image could not be decoded.', 'InvalidStateError'),
+        );
+      },
+      createCanvas: () => {
+        throw new Error('not reached');
+      },
+    };
+    await expect(decodeImageFile(new Blob([]), 'zero.png', 64, env)).rejects.toThrow(
+      'zero.png is empty (0 bytes), so there is no image in it.',
+    );
+    await expect(decodeImageFile(new Blob(['%PDF-1.4 …']), 'scan.jpg', 64, env)).rejects.toThrow(
+      'scan.jpg is a PDF document, not an image. Save its pages as images, then add those.',
+    );
+    // A PNG header claiming 30000 × 30000 (a decompression bomb): refused from the header alone.
+    const bomb = new Uint8Array(33);
+    bomb.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]);
+    new DataView(bomb.buffer).setUint32(16, 30000);
+    new DataView(bomb.buffer).setUint32(20, 30000);
+    await expect(decodeImageFile(new Blob([bomb]), 'bomb.png', 64, env)).rejects.toThrow(
+      'bomb.png is 900 megapixels (30,000 × 30,000 pixels); EVA Lens reads images up to 100 megapixels. ' +
+        'Add a smaller copy of it.',
+    );
+    expect(decodes).toBe(0);
+    const heic = new Uint8Array(
+      [0, 0, 0, 24, ...'ftypheic'].map((c) => (typeof c === 'string' ? c.charCodeAt(0) : c)),
+    );
     await expect(
-      decodeImageFile(new Blob(['%PDF'], { type: 'application/pdf' }), 'report.pdf', 64, env),
+      decodeImageFile(new Blob([heic, new Uint8Array(8)]), 'IMG_0001.HEIC', 64, env),
     ).rejects.toThrow(
-      /^report\.pdf \(application\/pdf\) could not be read as an image \(The source image could not be decoded\.\)/,
+      /^IMG_0001\.HEIC is a HEIC\/HEIF photo, which this browser cannot decode\. Export it as JPEG/,
     );
   });
 });

@@ -4,10 +4,54 @@
  * (`colorSpaceConversion: 'none'`) because the PIL reference ignores ICC profiles and PNG gamma too.
  */
 import { ImageDecodeError, describeError } from './errors';
+import { HEADER_BYTES, sniffImageHeader, type ImageHeader, type SniffedFormat } from './imageHeader';
 import type { RgbaImage } from './rgbImage';
 
 /** Above this many pixels the browser shrinks the image while decoding (a 400 MB ImageData would not fit). */
 export const MAX_DECODED_PIXELS = 64_000_000;
+
+/**
+ * Images whose header claims more pixels than this are refused before decoding: decoding 100 MP already takes a
+ * 400 MB bitmap, and a decompression bomb (a small PNG claiming 30000 × 30000) would ask for 3.6 GB.
+ */
+export const MAX_SOURCE_PIXELS = 100_000_000;
+
+const FORMAT_NAMES: Record<SniffedFormat, string> = {
+  png: 'PNG',
+  jpeg: 'JPEG',
+  gif: 'GIF',
+  webp: 'WebP',
+  bmp: 'BMP',
+  avif: 'AVIF',
+  heic: 'HEIC/HEIF',
+  pdf: 'PDF',
+};
+
+const megapixels = (pixels: number) => `${Math.round(pixels / 1e6).toLocaleString('en')} megapixels`;
+
+/**
+ * Refuses, from the first bytes alone, what must not reach the decoder: an empty file, a document with an image's
+ * name, and an image too large to decode safely.
+ */
+async function checkBeforeDecoding(file: Blob, name: string): Promise<ImageHeader | null> {
+  if (file.size === 0) throw new ImageDecodeError(`${name} is empty (0 bytes), so there is no image in it.`);
+  const header = sniffImageHeader(new Uint8Array(await file.slice(0, HEADER_BYTES).arrayBuffer()));
+  if (header?.format === 'pdf')
+    throw new ImageDecodeError(
+      `${name} is a PDF document, not an image. Save its pages as images, then add those.`,
+    );
+  if (header?.width != null && header.height != null) {
+    const pixels = header.width * header.height;
+    if (pixels === 0) throw new ImageDecodeError(`${name} is an empty image (0 pixels).`);
+    if (pixels > MAX_SOURCE_PIXELS) {
+      throw new ImageDecodeError(
+        `${name} is ${megapixels(pixels)} (${header.width.toLocaleString('en')} × ${header.height.toLocaleString('en')} ` +
+          `pixels); EVA Lens reads images up to ${megapixels(MAX_SOURCE_PIXELS)}. Add a smaller copy of it.`,
+      );
+    }
+  }
+  return header;
+}
 
 export interface DecodedImage {
   pixels: RgbaImage;
@@ -50,13 +94,22 @@ export async function decodeImageFile(
     colorSpaceConversion: 'none',
     premultiplyAlpha: 'none',
   };
+  const header = await checkBeforeDecoding(file, name);
   let bitmap: ImageBitmap;
   try {
     bitmap = await env.createImageBitmap(file, options);
   } catch (error) {
-    const type = file.type ? ` (${file.type})` : '';
+    if (header?.format === 'heic') {
+      throw new ImageDecodeError(
+        `${name} is a HEIC/HEIF photo, which this browser cannot decode. Export it as JPEG (the Photos app and most ` +
+          `phones can), then add it again.`,
+      );
+    }
+    const what = header
+      ? `a damaged or cut-off ${FORMAT_NAMES[header.format]} file`
+      : `not an image this browser can read${file.type ? ` (it says ${file.type})` : ''}`;
     throw new ImageDecodeError(
-      `${name}${type} could not be read as an image (${describeError(error)}). Use JPEG, PNG, WebP, GIF, BMP or AVIF.`,
+      `${name} is ${what} (${describeError(error).replace(/\.$/, '')}). Use JPEG, PNG, WebP, GIF, BMP or AVIF.`,
     );
   }
   try {

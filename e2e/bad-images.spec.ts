@@ -1,0 +1,146 @@
+/**
+ * Bad and hostile image files (issue #7, part 1), made at test time by e2e/support/make_image_fixtures.py from the
+ * demo samples: each one is classified or refused with its own message, in one drop, while the good files go on.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  dropFiles,
+  expect,
+  readCards,
+  sampleFile,
+  snapshot,
+  test,
+  typeLabels,
+  waitForCardsScored,
+  waitForImagesSettled,
+  waitForLabelEmbeddings,
+  waitForModel,
+  type DropFile,
+} from './support/lens';
+import { recordMeasurement } from './support/timings';
+
+const LABELS = ['red star', 'blue star', 'green heart'];
+
+/** What each generated file must give: its top label, or the exact message on its card. */
+const EXPECTED: Record<string, { top1: string } | { message: string } | { done: true }> = {
+  'zero-bytes.png': { message: 'zero-bytes.png is empty (0 bytes), so there is no image in it.' },
+  'notes-named.jpg': {
+    message:
+      'notes-named.jpg is not an image this browser can read (it says image/jpeg) (The source image could not be ' +
+      'decoded). Use JPEG, PNG, WebP, GIF, BMP or AVIF.',
+  },
+  'scan-named.jpg': {
+    message: 'scan-named.jpg is a PDF document, not an image. Save its pages as images, then add those.',
+  },
+  'photo.heic': {
+    message:
+      'photo.heic is a HEIC/HEIF photo, which this browser cannot decode. Export it as JPEG (the Photos app and ' +
+      'most phones can), then add it again.',
+  },
+  'bomb.png': {
+    message:
+      'bomb.png is 900 megapixels (30,000 × 30,000 pixels); EVA Lens reads images up to 100 megapixels. Add a ' +
+      'smaller copy of it.',
+  },
+  // Chromium's createImageBitmap refuses a cut-off file rather than showing the part that arrived.
+  'truncated.jpg': {
+    message:
+      'truncated.jpg is a damaged or cut-off JPEG file (The source image could not be decoded). Use JPEG, PNG, ' +
+      'WebP, GIF, BMP or AVIF.',
+  },
+  'truncated.png': {
+    message:
+      'truncated.png is a damaged or cut-off PNG file (The source image could not be decoded). Use JPEG, PNG, ' +
+      'WebP, GIF, BMP or AVIF.',
+  },
+  'animated.gif': { top1: 'red star' }, // the first frame is the red star, the second the blue one
+  'cmyk.jpg': { top1: 'red star' },
+  'sixteen-bit.png': { top1: 'red star' },
+  'transparent.png': { top1: 'red star' }, // transparent pixels on white, as the reference preprocessing does
+  'exif-rotated.jpg': { top1: 'red star' },
+  'red-star.webp': { top1: 'red star' },
+  'one-pixel.png': { done: true },
+  'tall-strip.png': { done: true },
+};
+
+const TYPES: Record<string, string> = {
+  png: 'image/png',
+  jpg: 'image/jpeg',
+  gif: 'image/gif',
+  webp: 'image/webp',
+  heic: 'image/heic',
+};
+
+let dir: string;
+let files: DropFile[];
+
+test.beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'eva-lens-bad-images-'));
+  const names = execFileSync('/usr/bin/python3', ['e2e/support/make_image_fixtures.py', dir], {
+    encoding: 'utf8',
+  })
+    .trim()
+    .split('\n');
+  files = names.map((name) => ({
+    name,
+    type: TYPES[name.split('.').pop()!] ?? '',
+    base64: readFileSync(join(dir, name)).toString('base64'),
+  }));
+});
+
+test.afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+test('each awkward or hostile file is classified or refused with its own message; the good files go on', async ({
+  page,
+}) => {
+  expect(Object.keys(EXPECTED).sort()).toEqual(files.map((f) => f.name).sort());
+  await page.goto('/');
+  await waitForModel(page);
+  await typeLabels(page, LABELS);
+  await waitForLabelEmbeddings(page, LABELS);
+  const good = [sampleFile('blue-star.png'), sampleFile('green-heart.png')];
+  const started = Date.now();
+  await dropFiles(page, [good[0]!, ...files, good[1]!]);
+  const state = await waitForImagesSettled(page, files.length + 2, 120_000);
+  const seconds = (Date.now() - started) / 1000;
+  const doneCount = state.images.filter((image) => image.status === 'done').length;
+  await waitForCardsScored(page, doneCount);
+  const cards = new Map((await readCards(page)).map((card) => [card.name, card]));
+
+  expect(cards.get('blue-star.png')?.top1).toBe('blue star');
+  expect(cards.get('green-heart.png')?.top1).toBe('green heart');
+  const table: string[] = [];
+  for (const [name, expected] of Object.entries(EXPECTED)) {
+    const image = state.images.find((i) => i.name === name)!;
+    const card = cards.get(name)!;
+    if ('message' in expected) {
+      expect(image.status, name).toBe('failed');
+      expect(image.error, name).toBe(expected.message);
+      await expect(page.getByRole('article', { name }).locator('.card__status--error')).toHaveText(
+        expected.message,
+      );
+      table.push(`${name}: refused: ${expected.message}`);
+    } else {
+      expect(image.status, `${name}: ${image.error}`).toBe('done');
+      if ('top1' in expected) expect(card.top1, name).toBe(expected.top1);
+      table.push(`${name}: classified, top label ${card.top1}`);
+    }
+  }
+  // EXIF applied: the file stores a portrait picture whose Orientation tag turns it into the landscape original.
+  const thumb = page.getByRole('article', { name: 'exif-rotated.jpg' }).locator('img');
+  const [thumbWidth, thumbHeight] = await thumb.evaluate((img: HTMLImageElement) => [
+    img.naturalWidth,
+    img.naturalHeight,
+  ]);
+  expect(thumbWidth, 'the EXIF-rotated photo is shown landscape, as its camera meant').toBeGreaterThan(
+    thumbHeight!,
+  );
+  recordMeasurement('bad-images', { files: files.length, secondsForAll: seconds, outcomes: table });
+  // The page kept working: a new label still ranks the grid.
+  await typeLabels(page, ['green cross']);
+  await waitForLabelEmbeddings(page, [...LABELS, 'green cross']);
+  expect((await snapshot(page)).modelStatus).toBe('ready');
+});
