@@ -37,6 +37,35 @@ export interface ProbeCosine {
   text: number;
 }
 
+/** What onnxruntime-web and WebAssembly say when a session does not fit in memory. */
+const OUT_OF_MEMORY =
+  /out of memory|could not allocate|failed to allocate|allocation failed|bad_alloc|memory access out of bounds|Array buffer allocation/i;
+
+/**
+ * A sentence for a session that ran out of memory: which smaller download would fit. (The next candidate is tried
+ * anyway; the sentence tells the person what to download if none fits.)
+ */
+export function memoryHint(error: unknown, dtype: Dtype): string {
+  const isOutOfMemory = error instanceof RangeError || OUT_OF_MEMORY.test(describeError(error));
+  if (!isOutOfMemory) return '';
+  const smaller = { fp32: 'int8 or q4', fp16: 'int8 or q4', int8: 'q4', q4: 'a smaller model' }[dtype];
+  return ` It ran out of memory: close other tabs, or choose ${smaller} in Models, which needs less.`;
+}
+
+/** ORT's words for an input the graph was not made for. */
+const SHAPE_MISMATCH =
+  /invalid dimensions|invalid rank|shape mismatch|input dimension|Got: \d+ Expected: \d+/i;
+
+/** A sentence for a graph that refuses the input its manifest describes: the files are for another model. */
+export function shapeHint(error: unknown, manifest: ModelManifest): string {
+  if (!SHAPE_MISMATCH.test(describeError(error))) return '';
+  const size = manifest.image.size;
+  return (
+    ` The graph does not take the input its manifest describes (3 × ${size} × ${size} pixels for ` +
+    `${manifest.architecture}): the files belong to another model or architecture. Export or download the model again.`
+  );
+}
+
 /** A cosine for the probe check: NaN output counts as −1, so it always fails. */
 function finiteOr(cosine: number): number {
   return Number.isFinite(cosine) ? cosine : -1;
@@ -222,7 +251,9 @@ export async function openFirstWorkingImageTower(
       }
     } catch (error) {
       if (error instanceof ModelFileError) fileErrors.push(error);
-      fallbackNotes.push(`${name} could not start (${describeError(error)}).`);
+      fallbackNotes.push(
+        `${name} could not start (${describeError(error)}).${memoryHint(error, variant.dtype)}`,
+      );
       continue;
     }
     try {
@@ -244,7 +275,9 @@ export async function openFirstWorkingImageTower(
         `${name} failed the probe (image cosine ${probeCosine.toFixed(4)}; needs ${variant.minProbeCosine}).`,
       );
     } catch (error) {
-      fallbackNotes.push(`${name} failed while running the probe (${describeError(error)}).`);
+      fallbackNotes.push(
+        `${name} failed while running the probe (${describeError(error)}).${shapeHint(error, manifest)}`,
+      );
     }
     await queue.run(() => tower.image.release());
   }

@@ -304,6 +304,20 @@ describe('ZeroShotEngine start-up: the text tower waits until labels need it', (
     await next.dispose();
   });
 
+  it('refuses a manifest whose graphs are for another architecture, in words', async () => {
+    const server = await tinyModelServer();
+    const manifest = JSON.parse(new TextDecoder().decode(server.files.get(MODEL_URL))) as {
+      image: { size: number };
+    };
+    manifest.image.size = 16; // The graphs take 8 × 8 images.
+    server.files.set(MODEL_URL, new TextEncoder().encode(JSON.stringify(manifest)));
+    await expect(
+      makeEngine(server).load({ source: { kind: 'url', manifestUrl: MODEL_URL }, backend: 'wasm' }),
+    ).rejects.toThrow(
+      /The graph does not take the input its manifest describes \(3 × 16 × 16 pixels for .*\): the files belong to another model or architecture/,
+    );
+  });
+
   it('says so when the text tower fails its probe, and images still work', async () => {
     const server = await tinyModelServer();
     const manifest = JSON.parse(new TextDecoder().decode(server.files.get(MODEL_URL))) as {
