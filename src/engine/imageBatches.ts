@@ -27,8 +27,11 @@ export interface ImageBatchContext {
   batchSize: number;
   isStopped(): boolean;
   now(): number;
-  /** Embeddings kept across visits; `modelKey` names the weights (see imageCacheKey). */
-  cache?: { store: EmbeddingCache; modelKey: string };
+  /**
+   * Embeddings kept across visits; `modelKey` names the weights (see imageCacheKey), read at each lookup and write:
+   * a backend change in the middle of a batch (the GPU lost) changes the weights that embed the rest.
+   */
+  cache?: { store: EmbeddingCache; modelKey: () => string };
 }
 
 interface PreparedImage {
@@ -38,7 +41,8 @@ interface PreparedImage {
   /** Decode + preprocess time. */
   ms: number;
   /** Where to cache the embedding, when there is a cache. */
-  cacheKey: string | null;
+  /** sha256 of the file, for the cache; null without a cache. */
+  contentSha: string | null;
 }
 
 export async function embedImageFiles(
@@ -65,8 +69,11 @@ export async function embedImageFiles(
       if (context.isStopped()) break;
       const prepStarted = context.now();
       try {
-        const cacheKey = context.cache ? await lookupKey(context.cache.modelKey, image.file) : null;
-        const cached = cacheKey !== null ? await context.cache!.store.get(cacheKey) : null;
+        const contentSha = context.cache ? await contentHash(image.file) : null;
+        const cached =
+          contentSha !== null
+            ? await context.cache!.store.get(imageCacheKey(context.cache!.modelKey(), contentSha))
+            : null;
         if (cached) {
           result.embedded++;
           result.fromCache++;
@@ -75,7 +82,13 @@ export async function embedImageFiles(
         }
         const decoded = await context.decode(image.file, image.name, params.thumbnailSize);
         const pixels = context.embedder.preprocess(decoded.pixels);
-        prepared.push({ imageId: image.imageId, decoded, pixels, ms: context.now() - prepStarted, cacheKey });
+        prepared.push({
+          imageId: image.imageId,
+          decoded,
+          pixels,
+          ms: context.now() - prepStarted,
+          contentSha,
+        });
       } catch (error) {
         fail(image.imageId, error);
       }
@@ -85,8 +98,8 @@ export async function embedImageFiles(
       result.embedded++;
       const { width, height, thumbnail } = item.decoded;
       // Written before the embedding's buffer is handed to the page (the sink may transfer it).
-      if (item.cacheKey !== null)
-        void context.cache!.store.put(item.cacheKey, {
+      if (item.contentSha !== null)
+        void context.cache!.store.put(imageCacheKey(context.cache!.modelKey(), item.contentSha), {
           embedding: embedding.slice(),
           width,
           height,
@@ -108,10 +121,10 @@ export async function embedImageFiles(
   return result;
 }
 
-/** The cache key of a file, or null when its bytes cannot be read (decoding it will then say why). */
-async function lookupKey(modelKey: string, file: Blob): Promise<string | null> {
+/** The sha256 of a file's bytes, or null when they cannot be read (decoding it will then say why). */
+async function contentHash(file: Blob): Promise<string | null> {
   try {
-    return imageCacheKey(modelKey, await fileSha256(file));
+    return await fileSha256(file);
   } catch {
     return null;
   }

@@ -8,7 +8,7 @@ import type { ModelStore } from './modelStore';
 import { preprocessImage } from './preprocess';
 import { cosineSimilarity, l2Normalize } from './ranking';
 import { fillTemplate } from './templates';
-import { ZeroShotEngine, type LoadEvent } from './zeroShotEngine';
+import { ZeroShotEngine, summarizeGpuFailure, type LoadEvent } from './zeroShotEngine';
 import {
   FakeTokenizer,
   MODEL_URL,
@@ -401,5 +401,17 @@ describe('ZeroShotEngine with a model from storage', () => {
           'Download it again in Models.',
       ),
     );
+  });
+});
+
+describe('summarizeGpuFailure', () => {
+  it('says a lost device in words, and keeps other messages short', () => {
+    const ortMessage =
+      'failed to call OrtRun(). ERROR_CODE: 1, ERROR_MESSAGE: /onnxruntime/core/providers/webgpu/buffer_manager.cc:643 ' +
+      "Failed to download data from buffer. wgpu::MapAsyncStatus value: 4, message: Failed to execute 'mapAsync' on " +
+      "'GPUBuffer': Buffer was unmapped before mapping was resolved.";
+    expect(summarizeGpuFailure(new Error(ortMessage))).toBe('the GPU device was lost');
+    expect(summarizeGpuFailure(new Error('Out of GPU memory'))).toBe('Out of GPU memory');
+    expect(summarizeGpuFailure(new Error('x'.repeat(200)))).toHaveLength(118);
   });
 });

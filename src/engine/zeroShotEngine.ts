@@ -18,7 +18,14 @@ import {
   type CachedLabel,
   type EmbeddingCache,
 } from './embeddingCache';
-import { BackendError, CancelledError, ManifestError, ModelFileError, NotLoadedError } from './errors';
+import {
+  BackendError,
+  CancelledError,
+  ManifestError,
+  ModelFileError,
+  NotLoadedError,
+  describeError,
+} from './errors';
 import { embedImageFiles, type ImageSink } from './imageBatches';
 import { ImageEmbedder } from './imageEmbedder';
 import type { Backend, ManifestFile, ModelManifest, TextConfig } from './manifest';
@@ -30,6 +37,7 @@ import type { PreprocessOptions } from './preprocess';
 import { SerialQueue } from './serialQueue';
 import { StageTimings } from './stageTimings';
 import {
+  type OpenImageTowerOptions,
   openFirstWorkingImageTower,
   openTextTower,
   runImageTower,
@@ -108,6 +116,20 @@ interface LoadedState {
   /** Built with the tokenizer when labels first need computing (reading and parsing tokenizer.json costs ~0.15 s). */
   textEmbedder: Promise<TextEmbedder> | null;
   imageEmbedder: ImageEmbedder;
+  /** The switch to WASM after the GPU failed, while it is under way (image and text runs wait for it). */
+  fallingBack: Promise<void> | null;
+}
+
+/**
+ * A GPU failure in a few words: ORT's own message for a lost device is a C++ source path and a buffer-mapping
+ * status, which means nothing to a person.
+ */
+export function summarizeGpuFailure(error: unknown): string {
+  const message = describeError(error);
+  if (/device (was )?lost|destroyed|mapAsync|MapAsyncStatus|GPUDevice/i.test(message))
+    return 'the GPU device was lost';
+  const firstLine = message.split('\n')[0]!.trim();
+  return firstLine.length > 120 ? `${firstLine.slice(0, 117)}…` : firstLine;
 }
 
 /** How long the worker waits after a load before it opens the text tower in the background, if it is idle then. */
@@ -119,6 +141,7 @@ export class ZeroShotEngine {
   private loadGeneration = 0;
   private capabilities: Promise<BackendCapabilities> | null = null;
   private ortLoader: OrtLoader | null = null;
+  private eventSink: (event: LoadEvent) => void = () => undefined;
   private readonly queue = new SerialQueue();
   private readonly fetchFn: FetchLike;
   private readonly now: () => number;
@@ -165,14 +188,7 @@ export class ZeroShotEngine {
       modelBytes: download,
       onStage: (stage, index, count) => emit({ type: 'loadProgress', stage, loaded: index, total: count }),
       timings,
-      ...(this.cache
-        ? {
-            probePasses: {
-              get: (key: string) => this.cache!.getProbePass(key),
-              put: (key: string, cosine: number) => this.cache!.putProbePass(key, cosine),
-            },
-          }
-        : {}),
+      ...this.probePassStore(),
     });
     const { tower, candidate } = opened;
     if (generation !== this.loadGeneration) {
@@ -266,7 +282,7 @@ export class ZeroShotEngine {
       // A model load replaces the state: images of the old model stop there.
       isStopped: () => signal?.aborted === true || this.state !== state,
       now: this.now,
-      ...(this.cache ? { cache: { store: this.cache, modelKey: imageModelKey(state) } } : {}),
+      ...(this.cache ? { cache: { store: this.cache, modelKey: () => imageModelKey(state) } } : {}),
     });
   }
 
@@ -293,7 +309,7 @@ export class ZeroShotEngine {
     image: ImageTower,
   ): LoadedState {
     const size = manifest.image.size;
-    return {
+    const stateFields: LoadedState = {
       manifest,
       files,
       candidate,
@@ -302,13 +318,73 @@ export class ZeroShotEngine {
       textProbeCosine: null,
       released: false,
       textEmbedder: null,
+      fallingBack: null,
       imageEmbedder: new ImageEmbedder(
         manifest.image,
         manifest.embedDim,
-        (pixels, batch) => this.queue.run(() => runImageTower(image, pixels, batch, size)),
+        (pixels, batch) =>
+          this.runOnWorkingBackend(state, () =>
+            this.queue.run(() => runImageTower(state.image, pixels, batch, size)),
+          ),
         this.options.preprocess,
       ),
     };
+    const state: LoadedState = stateFields;
+    return state;
+  }
+
+  /**
+   * Runs `task` (one tower run of `state`); if it fails on WebGPU — most often the GPU device was lost: a driver
+   * reset, the GPU process crashed, the laptop switched GPUs — the model moves to WASM once and `task` runs again
+   * there, so the batch in progress finishes. Failures on WASM are the caller's.
+   */
+  private async runOnWorkingBackend<T>(state: LoadedState, task: () => Promise<T>): Promise<T> {
+    if (state.fallingBack) await state.fallingBack;
+    const backend = state.image.backend;
+    try {
+      return await task();
+    } catch (error) {
+      if (backend !== 'webgpu' || state.released) throw error;
+      await this.fallBackToWasm(state, error);
+      return task();
+    }
+  }
+
+  /** Moves `state` from WebGPU to the first WASM variant that passes its probe, and tells the page why. */
+  private fallBackToWasm(state: LoadedState, cause: unknown): Promise<void> {
+    if (state.image.backend !== 'webgpu') return state.fallingBack ?? Promise.resolve();
+    state.fallingBack ??= (async () => {
+      const capabilities = await this.detectCapabilitiesOnce();
+      const { candidates } = candidateList(state.manifest.variants, capabilities, 'wasm');
+      const opened = await openFirstWorkingImageTower({
+        candidates,
+        manifest: state.manifest,
+        ortLoader: this.ortLoaderFor(capabilities),
+        queue: this.queue,
+        modelBytes: (file) => state.files.readWhileChecking(file),
+        ...this.probePassStore(),
+      });
+      const lost = { image: state.image.image, text: state.text };
+      state.image = opened.tower;
+      state.candidate = opened.candidate;
+      state.text = null;
+      state.textProbeCosine = null;
+      state.textEmbedder = null;
+      // The lost device's sessions are released as far as they can be; their GPU memory is gone anyway.
+      void this.queue.run(() => lost.image.release()).catch(() => undefined);
+      void lost.text?.then((text) => this.queue.run(() => text.text.release())).catch(() => undefined);
+      this.emitEvent({
+        type: 'backendChanged',
+        backend: opened.tower.backend,
+        dtype: opened.tower.dtype,
+        reason:
+          `WebGPU stopped working (${summarizeGpuFailure(cause)}), so EVA Lens moved to WASM ${opened.tower.dtype} ` +
+          `and finished the images on the processor.`,
+      });
+    })().finally(() => {
+      state.fallingBack = null;
+    });
+    return state.fallingBack;
   }
 
   /** The label embedder of `state`: its tokenizer is read and parsed on first use (again after a failure). */
@@ -318,10 +394,11 @@ export class ZeroShotEngine {
       const tokenizer = this.createTokenizer(await state.files.read(manifest.text.tokenizer), manifest);
       return new TextEmbedder(
         tokenizer,
-        async (ids, batch, seqLen) => {
-          const text = await this.textTowerOf(state);
-          return this.queue.run(() => runTextTower(text, ids, batch, seqLen));
-        },
+        (ids, batch, seqLen) =>
+          this.runOnWorkingBackend(state, async () => {
+            const text = await this.textTowerOf(state);
+            return this.queue.run(() => runTextTower(text, ids, batch, seqLen));
+          }),
         manifest.embedDim,
         `${manifest.id}/${state.image.dtype}`,
       );
@@ -396,6 +473,39 @@ export class ZeroShotEngine {
     const create =
       this.options.createTokenizer ?? ((tokenizerJson, config) => new ClipTokenizer(tokenizerJson, config));
     return create(json, manifest.text);
+  }
+
+  /** The remembered probe passes, when the engine has a cache to keep them in. */
+  private probePassStore(): Pick<OpenImageTowerOptions, 'probePasses'> {
+    const cache = this.cache;
+    if (!cache) return {};
+    return {
+      probePasses: {
+        get: (key) => cache.getProbePass(key),
+        put: (key, cosine) => cache.putProbePass(key, cosine),
+      },
+    };
+  }
+
+  /** Receives events that happen outside a load (a backend change when the GPU fails mid-batch). */
+  setEventSink(sink: (event: LoadEvent) => void): void {
+    this.eventSink = sink;
+  }
+
+  private emitEvent(event: LoadEvent): void {
+    this.eventSink(event);
+  }
+
+  /**
+   * Fault injection for the e2e suite: destroys the WebGPU device the model runs on, as a driver reset would. Does
+   * nothing on WASM. @returns whether a device was destroyed.
+   */
+  async simulateGpuLoss(): Promise<boolean> {
+    const state = this.state;
+    if (!state || state.image.backend !== 'webgpu') return false;
+    const device = await state.image.ort.env.webgpu.device;
+    device.destroy();
+    return true;
   }
 
   /** One loader per engine: a second model load finds the runtime already started. */

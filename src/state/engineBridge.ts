@@ -10,6 +10,7 @@ import {
   disposeEngine,
   getEngine,
   resetBridgeConfig,
+  setBackendChangeListener,
 } from './engineConnection';
 import {
   addImageFiles,
@@ -33,6 +34,9 @@ export type { AddFilesSummary } from './imagePipeline';
 export type { LensEngine, BridgeConfig } from './engineConnection';
 
 let modelLoad: Promise<void> | null = null;
+
+// The GPU lost mid-session: the engine finished the images on WASM; the labels follow on the new tower.
+setBackendChangeListener(() => scheduleLabelEmbedding());
 
 /**
  * Loads the model with the preferred backend (once; a call during a load returns the same promise), then embeds

@@ -22,6 +22,7 @@ export type LensEngine = Pick<
   | 'embeddingCacheInfo'
   | 'clearEmbeddingCache'
   | 'forgetEverything'
+  | 'simulateGpuLoss'
 >;
 
 export interface BridgeConfig {
@@ -46,6 +47,13 @@ const defaultConfig: BridgeConfig = {
 
 export const bridgeConfig: BridgeConfig = { ...defaultConfig };
 
+let backendChangeListener: () => void = () => undefined;
+
+/** What to do when the backend changes after the model was ready (engineBridge re-embeds the labels). */
+export function setBackendChangeListener(listener: () => void): void {
+  backendChangeListener = listener;
+}
+
 let engine: LensEngine | null = null;
 let stopListening: (() => void) | null = null;
 
@@ -55,7 +63,13 @@ function handleEngineEvent(event: LoadProgressEvent | BackendChangedEvent): void
     const { stage, file, loaded, total } = event;
     store.setLoadProgress({ stage, file, loaded, total });
   } else {
+    const wasReady = store.modelStatus === 'ready';
     store.recordBackendChange(event);
+    // After a change mid-session (the GPU lost) the labels are embedded again by the tower now in use.
+    if (wasReady) {
+      store.pushNotice(event.reason);
+      backendChangeListener();
+    }
   }
 }
 

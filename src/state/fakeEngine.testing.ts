@@ -127,6 +127,7 @@ export class FakeEngine implements LensEngine {
   embeddingCacheInfo = vi.fn(async () => ({ entries: 0, disabledReason: null }));
   clearEmbeddingCache = vi.fn(async () => ({ removed: 0 }));
   forgetEverything = vi.fn(async () => ({ models: 0, images: 0 }));
+  simulateGpuLoss = vi.fn(async () => ({ destroyed: false }));
 
   downloadModel(params: DownloadModelParams, onProgress: (e: ModelTransferEvent) => void) {
     return this.startTransfer('download', params, onProgress);

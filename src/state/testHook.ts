@@ -2,8 +2,10 @@
  * A read-only window onto the store for the Playwright suite (e2e/): `window.__evaLens.snapshot()` returns a
  * plain-JSON copy of what the e2e tests cannot read from the page itself (embeddings, per-image times, the
  * backend that really ran). It is installed only when the browser is driven by automation (`navigator.webdriver`),
- * so people using the app never get it, and it offers no way to change state.
+ * so people using the app never get it. It offers no way to change state; its one action is a fault injection
+ * (`simulateGpuLoss`) for the WebGPU fallback test.
  */
+import { getEngine } from './engineConnection';
 import { useLensStore, type LensState } from './store';
 
 export interface LensSnapshot {
@@ -132,13 +134,17 @@ function takeSnapshot(state: LensState): LensSnapshot {
 declare global {
   interface Window {
     /** Present only under browser automation; see testHook.ts. */
-    __evaLens?: { snapshot(): LensSnapshot };
+    __evaLens?: { snapshot(): LensSnapshot; simulateGpuLoss(): Promise<{ destroyed: boolean }> };
   }
 }
 
 export function installTestHook(): void {
   if (typeof window === 'undefined' || !navigator.webdriver) return;
   Object.defineProperty(window, '__evaLens', {
-    value: Object.freeze({ snapshot: () => takeSnapshot(useLensStore.getState()) }),
+    value: Object.freeze({
+      snapshot: () => takeSnapshot(useLensStore.getState()),
+      // Fault injection (the only thing here that acts): destroys the WebGPU device, as a driver reset would.
+      simulateGpuLoss: () => getEngine().simulateGpuLoss(),
+    }),
   });
 }

@@ -54,7 +54,11 @@ export function StatusBar() {
         </span>
       )}
       {notes.length > 0 && (
-        <span className="status-bar__item status-bar__notes" title={notes.join('\n')}>
+        <span
+          className="status-bar__item status-bar__notes"
+          data-testid="status-notes"
+          title={notes.join('\n')}
+        >
           {notes.join(' · ')}
         </span>
       )}

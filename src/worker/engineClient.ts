@@ -143,6 +143,11 @@ export class EngineClient {
     return this.call('forgetEverything', {});
   }
 
+  /** Fault injection for the e2e suite (see the protocol): destroys the WebGPU device the model runs on. */
+  simulateGpuLoss(): Promise<{ destroyed: boolean }> {
+    return this.call('simulateGpuLoss', {});
+  }
+
   /** Hears load progress and backend changes; returns the function that stops listening. */
   onEvent(listener: (e: ClientEvent) => void): () => void {
     this.listeners.add(listener);

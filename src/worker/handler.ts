@@ -35,6 +35,9 @@ export interface HandlerEngine {
   embeddingCacheInfo(): Promise<EmbeddingCacheInfo>;
   clearEmbeddingCache(): Promise<{ removed: number }>;
   dispose(): Promise<void> | void;
+  /** Events outside a load (a backend change when the GPU fails mid-batch). */
+  setEventSink?(sink: (event: LoadEvent) => void): void;
+  simulateGpuLoss?(): Promise<boolean>;
 }
 
 /** What the handler needs of model storage (ModelLibrary in the worker). */
@@ -78,7 +81,9 @@ export class WorkerHandler {
     private readonly engine: HandlerEngine,
     private readonly library: HandlerLibrary,
     private readonly post: PostMessage,
-  ) {}
+  ) {
+    engine.setEventSink?.((event) => this.postEvent(event));
+  }
 
   /** Handles one message from the page; resolves once its reply is posted. Never throws. */
   async handle(message: unknown): Promise<void> {
@@ -132,6 +137,11 @@ export class WorkerHandler {
         return this.engine.clearEmbeddingCache().then((value) => ({ value, transfer: [] }));
       case 'forgetEverything':
         return this.forgetEverything();
+      case 'simulateGpuLoss':
+        return (this.engine.simulateGpuLoss?.() ?? Promise.resolve(false)).then((destroyed) => ({
+          value: { destroyed },
+          transfer: [],
+        }));
     }
   }
 

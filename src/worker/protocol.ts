@@ -219,6 +219,11 @@ export interface RequestMap {
    * download, and the embedding cache (images, thumbnails, labels, probe passes). Stops running work first.
    */
   forgetEverything: { params: Record<string, never>; result: ForgetEverythingResult };
+  /**
+   * Fault injection for the e2e suite: destroys the WebGPU device the model runs on (as a driver reset would), so
+   * the fallback to WASM can be tested; nothing happens on WASM.
+   */
+  simulateGpuLoss: { params: Record<string, never>; result: { destroyed: boolean } };
 }
 
 export interface ForgetEverythingResult {
@@ -273,6 +278,7 @@ const REQUEST_TYPES: readonly RequestType[] = [
   'embeddingCacheInfo',
   'clearEmbeddingCache',
   'forgetEverything',
+  'simulateGpuLoss',
 ];
 
 /** Shape check for messages arriving in the worker (the page is trusted, but a typo should fail loudly). */
