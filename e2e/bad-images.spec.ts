@@ -101,7 +101,9 @@ test('each awkward or hostile file is classified or refused with its own message
   await waitForModel(page);
   await typeLabels(page, LABELS);
   await waitForLabelEmbeddings(page, LABELS);
-  const good = [sampleFile('blue-star.png'), sampleFile('green-heart.png')];
+  // A file name written as HTML must show as text (the fixture fails the test if an alert opens).
+  const hostileName = '<img src=x onerror=alert(1)>.png';
+  const good = [sampleFile('blue-star.png'), { ...sampleFile('green-heart.png'), name: hostileName }];
   const started = Date.now();
   await dropFiles(page, [good[0]!, ...files, good[1]!]);
   const state = await waitForImagesSettled(page, files.length + 2, 120_000);
@@ -111,7 +113,11 @@ test('each awkward or hostile file is classified or refused with its own message
   const cards = new Map((await readCards(page)).map((card) => [card.name, card]));
 
   expect(cards.get('blue-star.png')?.top1).toBe('blue star');
-  expect(cards.get('green-heart.png')?.top1).toBe('green heart');
+  expect(cards.get(hostileName)?.top1).toBe('green heart');
+  await expect(page.getByRole('article', { name: hostileName }).locator('.card__name')).toHaveText(
+    hostileName,
+  );
+  expect(await page.locator('img[src="x"]').count()).toBe(0);
   const table: string[] = [];
   for (const [name, expected] of Object.entries(EXPECTED)) {
     const image = state.images.find((i) => i.name === name)!;

@@ -19,7 +19,8 @@ export function StatusBar() {
   const modelError = useLensStore((state) => state.modelError);
   const backendChanges = useLensStore((state) => state.backendChanges);
   const meanMs = useLensStore(selectMeanImageMs);
-  const notes = [...(model?.fallbackNotes ?? []), ...backendChanges];
+  // A fallback during the load is both a load note and a backend change: each sentence is shown once.
+  const notes = [...new Set([...(model?.fallbackNotes ?? []), ...backendChanges])];
 
   const backendText =
     status === 'ready' && model
