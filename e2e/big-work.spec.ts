@@ -152,11 +152,24 @@ test('2,000 photos in one drop: every one classified, the tab stays alive and it
     peakPageJsHeapMiB: peakHeap,
     finalPageJsHeapMiB: final.jsHeapMiB,
     domNodes: final.domNodes,
+    cardsInDom: await page.getByTestId('image-card').count(),
   });
+  // The grid is windowed: a screenful of cards is in the DOM, not 2,000 (176,412 nodes before it was).
+  const grid = page.getByTestId('windowed-grid');
+  await expect(grid).toBeVisible();
+  expect(await page.getByTestId('image-card').count()).toBeLessThan(80);
+  expect(final.domNodes).toBeLessThan(20_000);
   // The page still answers: a label click ranks all 2,000.
   await page
     .getByRole('button', { name: /^Rank images by / })
     .first()
     .click();
   await expect(page.getByRole('button', { name: /^Stop ranking by / })).toBeVisible();
+  // Scrolled to the end, the last of the 2,000 is there, and the first ones have left the DOM.
+  await page.locator('.results').evaluate((pane) => pane.scrollTo(0, pane.scrollHeight));
+  await expect(grid).toHaveAttribute('data-last', '2000');
+  await expect(page.locator('[data-testid="image-card"][aria-posinset="2000"]')).toBeInViewport();
+  await expect(page.locator('[data-testid="image-card"][aria-posinset="1"]')).toHaveCount(0);
+  await page.locator('.results').evaluate((pane) => pane.scrollTo(0, 0));
+  await expect(page.locator('[data-testid="image-card"][aria-posinset="1"]')).toBeInViewport();
 });

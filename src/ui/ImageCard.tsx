@@ -21,8 +21,15 @@ function statusText(image: ImageEntry): string {
   }
 }
 
+interface ImageCardProps {
+  imageId: string;
+  /** In a windowed grid, where this card sits among all of them (1-based), for assistive technology. */
+  position?: number | undefined;
+  setSize?: number | undefined;
+}
+
 /** One image: its thumbnail, name and top labels. Subscribes to its own entry only, so cards re-render alone. */
-export const ImageCard = memo(function ImageCard({ imageId }: { imageId: string }) {
+export const ImageCard = memo(function ImageCard({ imageId, position, setSize }: ImageCardProps) {
   const image = useLensStore((state) => state.images[imageId]);
   const topLabels = useLensStore((state) => selectTopLabels(state, imageId, TOP_LABELS));
   const selectedLabelId = useLensStore((state) => state.selectedLabelId);
@@ -36,7 +43,14 @@ export const ImageCard = memo(function ImageCard({ imageId }: { imageId: string 
   if (!image) return null;
 
   return (
-    <article className="card" data-testid="image-card" data-status={image.status} aria-label={image.name}>
+    <article
+      className="card"
+      data-testid="image-card"
+      data-status={image.status}
+      aria-label={image.name}
+      aria-posinset={position}
+      aria-setsize={setSize}
+    >
       <div className="card__thumb">
         {image.thumbnailUrl ? (
           <img src={image.thumbnailUrl} alt={image.name} loading="lazy" decoding="async" draggable={false} />
