@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   candidateList,
+  checkWebGpuDevice,
   detectCapabilities,
   OrtLoader,
   wasmThreadCount,
@@ -127,7 +128,11 @@ describe('candidateList', () => {
     expect(auto.skipped).toEqual([
       'WebGPU is not used: the only adapter is a software fallback, slower than WASM.',
     ]);
-    expect(names(candidateList(variants, gpu([], true), 'webgpu').candidates)).toEqual(['webgpu/fp32']);
+    expect(names(candidateList(variants, gpu([], true), 'webgpu').candidates)).toEqual([
+      'webgpu/fp32',
+      'wasm/int8',
+      'wasm/fp32',
+    ]);
   });
 
   it('ranks variants by the backend they name first, then by the fastest kernels there, not manifest order', () => {
@@ -143,7 +148,13 @@ describe('candidateList', () => {
       'wasm/q4',
       'wasm/fp32',
     ]);
-    expect(names(candidateList(b16, gpu([]), 'webgpu').candidates)).toEqual(['webgpu/q4', 'webgpu/fp32']);
+    expect(names(candidateList(b16, gpu([]), 'webgpu').candidates)).toEqual([
+      'webgpu/q4',
+      'webgpu/fp32',
+      'wasm/int8',
+      'wasm/q4',
+      'wasm/fp32',
+    ]);
   });
 
   it('honours the user override', () => {
@@ -151,8 +162,19 @@ describe('candidateList', () => {
       'wasm/int8',
       'wasm/fp32',
     ]);
-    expect(names(candidateList(variants, gpu([]), 'webgpu').candidates)).toEqual(['webgpu/fp32']);
-    expect(candidateList(variants, noGpu, 'webgpu').candidates).toEqual([]);
+    expect(names(candidateList(variants, gpu([]), 'webgpu').candidates)).toEqual([
+      'webgpu/fp32',
+      'wasm/int8',
+      'wasm/fp32',
+    ]);
+  });
+
+  it('keeps WASM behind a chosen WebGPU that is missing, and says why', () => {
+    const missing = candidateList(variants, noGpu, 'webgpu');
+    expect(names(missing.candidates)).toEqual(['wasm/int8', 'wasm/fp32']);
+    expect(missing.skipped).toEqual(['WebGPU is not used: this browser has no WebGPU.']);
+    const gpuOnly = [variant('fp16', ['webgpu'], ['shader-f16'])];
+    expect(candidateList(gpuOnly, noGpu, 'webgpu').candidates).toEqual([]);
   });
 });
 
@@ -190,5 +212,71 @@ describe('OrtLoader', () => {
     const wasm = await loader.load('wasm');
     expect(wasm.env.wasm.wasmPaths).toBeUndefined();
     expect(imported).toEqual(['wasm']);
+  });
+
+  it("keeps WebGPU's first start error (later sessions only say one is being created) and still starts WASM", async () => {
+    const created: string[] = [];
+    const ort = {
+      env: { wasm: {} },
+      InferenceSession: {
+        create: async (_bytes: Uint8Array, options: { executionProviders: string[] }) => {
+          const provider = options.executionProviders[0]!;
+          created.push(provider);
+          if (provider !== 'webgpu') return { release: async () => undefined };
+          throw new Error(
+            created.length === 1
+              ? 'requestDevice failed'
+              : 'another WebGPU EP inference session is being created.',
+          );
+        },
+      },
+    } as unknown as OrtModule;
+    const loader = new OrtLoader(async () => ort, { numThreads: 2 });
+    await expect(loader.start('webgpu')).rejects.toThrow('requestDevice failed');
+    await expect(loader.start('webgpu')).rejects.toThrow('requestDevice failed');
+    expect(await loader.start('wasm')).toBe(ort);
+    expect(created).toEqual(['webgpu', 'wasm']);
+  });
+});
+
+describe('checkWebGpuDevice', () => {
+  it('says in words which step of getting a WebGPU device failed', async () => {
+    await expect(checkWebGpuDevice(undefined)).rejects.toThrow('this browser has no WebGPU');
+    await expect(
+      checkWebGpuDevice({ requestAdapter: () => Promise.reject(new Error('driver crashed')) }),
+    ).rejects.toThrow('requesting a WebGPU adapter failed: driver crashed');
+    await expect(checkWebGpuDevice({ requestAdapter: async () => null })).rejects.toThrow(
+      'no WebGPU adapter is available',
+    );
+    const refusing = { requestDevice: () => Promise.reject(new Error('device limit')) };
+    await expect(checkWebGpuDevice({ requestAdapter: async () => refusing })).rejects.toThrow(
+      'the WebGPU adapter gave no device: device limit',
+    );
+  });
+
+  it('gives the device back at once', async () => {
+    let destroyed = 0;
+    const adapter = { requestDevice: async () => ({ destroy: () => destroyed++ }) };
+    await checkWebGpuDevice({ requestAdapter: async () => adapter });
+    expect(destroyed).toBe(1);
+  });
+
+  it("runs before WebGPU's runtime starts, and its error is kept", async () => {
+    let checks = 0;
+    const ort = {
+      env: { wasm: {} },
+      InferenceSession: { create: async () => ({ release: async () => undefined }) },
+    };
+    const loader = new OrtLoader(async () => ort as unknown as OrtModule, {
+      numThreads: 1,
+      checkWebGpuDevice: async () => {
+        checks++;
+        throw new Error('the WebGPU adapter gave no device: lost');
+      },
+    });
+    await expect(loader.start('webgpu')).rejects.toThrow('gave no device: lost');
+    await expect(loader.start('webgpu')).rejects.toThrow('gave no device: lost');
+    expect(checks).toBe(1);
+    await expect(loader.start('wasm')).resolves.toBe(ort);
   });
 });

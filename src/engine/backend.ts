@@ -2,6 +2,7 @@
  * Which backend runs the model: what this browser offers (WebGPU adapter and its features, WASM threads), the
  * ordered list of (backend, variant) candidates from the manifest, and loading the matching onnxruntime-web build.
  */
+import { describeError } from './errors';
 import { startRuntime } from './runtimeStart';
 import type { Backend, Dtype, ManifestVariant } from './manifest';
 import type { BackendPreference } from '../worker/protocol';
@@ -84,6 +85,32 @@ export async function detectCapabilities(
   }
 }
 
+interface DeviceLike {
+  destroy(): void;
+}
+
+/**
+ * Asks for a WebGPU adapter and device, and gives the device back at once. onnxruntime-web asks for its own inside
+ * WebAssembly, and when that fails it reports only a number; this says in words what failed.
+ */
+interface GpuLike {
+  requestAdapter(): Promise<{ requestDevice(): Promise<DeviceLike> } | null>;
+}
+
+export async function checkWebGpuDevice(
+  gpu: GpuLike | undefined = (globalThis as unknown as { navigator?: { gpu?: GpuLike } }).navigator?.gpu,
+): Promise<void> {
+  if (!gpu) throw new Error('this browser has no WebGPU');
+  const adapter = await gpu.requestAdapter().catch((error: unknown) => {
+    throw new Error(`requesting a WebGPU adapter failed: ${describeError(error)}`);
+  });
+  if (!adapter) throw new Error('no WebGPU adapter is available');
+  const device = await adapter.requestDevice().catch((error: unknown) => {
+    throw new Error(`the WebGPU adapter gave no device: ${describeError(error)}`);
+  });
+  device.destroy();
+}
+
 function browserEnvironment(): CapabilityEnvironment {
   const nav = (globalThis as { navigator?: Navigator }).navigator;
   return {
@@ -94,8 +121,8 @@ function browserEnvironment(): CapabilityEnvironment {
 }
 
 /**
- * The candidates to try, best first: for each backend (WebGPU then WASM for 'auto', only the chosen one
- * otherwise), each manifest variant meant for it — variants that name this backend first in their `backends`
+ * The candidates to try, best first: for each backend (WebGPU then WASM for 'auto' and 'webgpu', WASM alone for
+ * 'wasm'), each manifest variant meant for it — variants that name this backend first in their `backends`
  * come first, then by the kernel family that runs fastest there (see DTYPE_ORDER), then in manifest order. 'auto' skips a software WebGPU adapter
  * (SwiftShader runs a ViT-B image in minutes, WASM in about a second); choosing 'webgpu' still uses it.
  * `skipped` says in words what was left out.
@@ -126,7 +153,9 @@ export function candidateList(
   capabilities: BackendCapabilities,
   preference: BackendPreference,
 ): { candidates: BackendCandidate[]; skipped: string[] } {
-  const backends: Backend[] = preference === 'auto' ? ['webgpu', 'wasm'] : [preference];
+  // Choosing WebGPU still keeps WASM behind it: a browser without WebGPU, an adapter or device request that fails,
+  // or a GPU session that does not start then runs on WASM and says why, rather than not running at all.
+  const backends: Backend[] = preference === 'wasm' ? ['wasm'] : ['webgpu', 'wasm'];
   const candidates: BackendCandidate[] = [];
   const skipped: string[] = [];
   for (const backend of backends) {
@@ -161,6 +190,8 @@ export interface OrtSettings {
   /** Folder of the `ort-wasm-simd-threaded*.{mjs,wasm}` files (`${BASE_URL}ort/`); undefined keeps ORT's default. */
   wasmPaths?: string | undefined;
   numThreads: number;
+  /** Run before WebGPU's runtime starts; its error is the one reported (see checkWebGpuDevice). */
+  checkWebGpuDevice?: (() => Promise<void>) | undefined;
 }
 
 /** Imports an onnxruntime-web build; swapped in tests (Node needs the package's node build). */
@@ -213,11 +244,27 @@ export class OrtLoader {
   start(backend: Backend): Promise<OrtModule> {
     let starting = this.started.get(backend);
     if (!starting) {
+      let runtimeFailed = false;
       starting = this.load(backend).then(async (ort) => {
-        await startRuntime(ort, backend);
+        if (backend === 'webgpu' && this.settings.checkWebGpuDevice) {
+          await this.settings.checkWebGpuDevice().catch((error: unknown) => {
+            runtimeFailed = true;
+            throw error;
+          });
+        }
+        const failure = await startRuntime(ort, backend);
+        // A WASM start failure is left to the model's own session, which reports it in full. WebGPU cannot be
+        // set up twice in one runtime, so its first error is the real one: it is kept and given to every caller.
+        if (failure !== null && backend === 'webgpu') {
+          runtimeFailed = true;
+          throw failure;
+        }
         return ort;
       });
-      starting.catch(() => this.started.delete(backend));
+      // A failed import is tried again by the next caller; a failed WebGPU start is not.
+      starting.catch(() => {
+        if (!runtimeFailed) this.started.delete(backend);
+      });
       this.started.set(backend, starting);
     }
     return starting;

@@ -19,16 +19,17 @@ export function tinyModelBytes(): Uint8Array {
 }
 
 /**
- * Creates and releases a session of the tiny model on `backend`. Never throws: if the runtime cannot start, the
- * model's own session creation fails next and reports why in full.
- * @returns whether the runtime started.
+ * Creates and releases a session of the tiny model on `backend`. Never throws.
+ * @returns null when the runtime started, else the error it failed with. onnxruntime-web sets up its WebGPU
+ * device once per runtime: after a failure there, later sessions only say "another WebGPU EP inference session is
+ * being created", so this first error is the one worth showing.
  */
-export async function startRuntime(ort: OrtModule, backend: Backend): Promise<boolean> {
+export async function startRuntime(ort: OrtModule, backend: Backend): Promise<unknown> {
   try {
     const session = await ort.InferenceSession.create(tinyModelBytes(), { executionProviders: [backend] });
     await session.release();
-    return true;
-  } catch {
-    return false;
+    return null;
+  } catch (error) {
+    return error ?? new Error('the runtime did not start');
   }
 }

@@ -84,6 +84,8 @@ export interface ZeroShotEngineOptions {
   fetch?: FetchLike;
   importOrt?: OrtImporter;
   detectCapabilities?: () => Promise<BackendCapabilities>;
+  /** Asks WebGPU for a device before onnxruntime-web does, so its failure reads in words (see checkWebGpuDevice). */
+  checkWebGpuDevice?: () => Promise<void>;
   decodeImage?: (file: Blob, name: string, thumbnailSize: number) => Promise<DecodedImage>;
   createTokenizer?: (tokenizerJson: object, config: TextConfig) => PromptTokenizer;
   /** Folder of onnxruntime-web's runtime files, `${BASE_URL}ort/`; undefined keeps ORT's own default. */
@@ -513,6 +515,7 @@ export class ZeroShotEngine {
     this.ortLoader ??= new OrtLoader(this.options.importOrt ?? importBrowserOrt, {
       wasmPaths: this.options.wasmPaths,
       numThreads: capabilities.wasmThreads,
+      checkWebGpuDevice: this.options.checkWebGpuDevice,
     });
     return this.ortLoader;
   }

@@ -1,6 +1,7 @@
 /// <reference lib="webworker" />
 // The inference worker: a ZeroShotEngine and the model library behind the message protocol (all logic lives in
 // handler.ts and src/engine). Both share one model store, opened on first use.
+import { checkWebGpuDevice } from '../engine/backend';
 import { IdbEmbeddingCache } from '../engine/idbEmbeddingCache';
 import { ModelLibrary } from '../engine/modelLibrary';
 import { lazyModelStore } from '../engine/openModelStore';
@@ -12,7 +13,12 @@ const wasmPaths = new URL(`${import.meta.env.BASE_URL}ort/`, scope.location.href
 const post = (message: unknown, transfer: Transferable[]) => scope.postMessage(message, transfer);
 const openStore = lazyModelStore();
 const handler = new WorkerHandler(
-  new ZeroShotEngine({ wasmPaths, openStore, embeddingCache: new IdbEmbeddingCache() }),
+  new ZeroShotEngine({
+    wasmPaths,
+    openStore,
+    embeddingCache: new IdbEmbeddingCache(),
+    checkWebGpuDevice: () => checkWebGpuDevice(),
+  }),
   new ModelLibrary({ openStore }),
   post,
 );
