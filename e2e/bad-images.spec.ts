@@ -62,6 +62,7 @@ const EXPECTED: Record<string, { top1: string } | { message: string } | { done: 
   'transparent.png': { top1: 'red star' }, // transparent pixels on white, as the reference preprocessing does
   'exif-rotated.jpg': { top1: 'red star' },
   'red-star.webp': { top1: 'red star' },
+  'red-star.avif': { top1: 'red star' },
   'one-pixel.png': { done: true },
   'tall-strip.png': { done: true },
 };
@@ -71,6 +72,7 @@ const TYPES: Record<string, string> = {
   jpg: 'image/jpeg',
   gif: 'image/gif',
   webp: 'image/webp',
+  avif: 'image/avif',
   heic: 'image/heic',
 };
 

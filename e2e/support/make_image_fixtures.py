@@ -2,13 +2,16 @@
 
 Made at test time from the committed demo samples, so no binary fixture is committed:
     /usr/bin/python3 e2e/support/make_image_fixtures.py <out-dir>
-Prints the list of files written (one per line). Needs Pillow (Debian's python3-pil); AVIF is not written because
-Debian's Pillow 9.4 has no AVIF encoder.
+Prints the list of files written (one per line). Needs Pillow (Debian's python3-pil) and, for the AVIF file,
+`avifenc` (Debian's libavif-bin; scripts/system-deps.sh installs it), since Debian's Pillow 9.4 cannot write AVIF.
 """
 
 import io
+import shutil
 import struct
+import subprocess
 import sys
+import tempfile
 import zlib
 from pathlib import Path
 
@@ -63,6 +66,22 @@ def exif_rotated_jpeg(image: Image.Image) -> bytes:
     return encoded(stored, "JPEG", quality=95, exif=exif.tobytes())
 
 
+def avif_bytes(image: Image.Image) -> bytes:
+    """AVIF through libavif's command-line encoder, at near-lossless quality so the picture stays the sample's."""
+    encoder = shutil.which("avifenc")
+    if encoder is None:
+        raise SystemExit("avifenc is missing: install Debian's libavif-bin (bash scripts/system-deps.sh does)")
+    with tempfile.TemporaryDirectory() as tmp:
+        source, target = Path(tmp) / "in.png", Path(tmp) / "out.avif"
+        image.convert("RGB").save(source)
+        subprocess.run(
+            [encoder, "--speed", "8", "--min", "0", "--max", "8", str(source), str(target)],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        return target.read_bytes()
+
+
 def main(out_dir: str) -> None:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -94,6 +113,7 @@ def main(out_dir: str) -> None:
         "tall-strip.png": encoded(Image.new("RGB", (1, 10000), (220, 30, 30)), "PNG"),
         "bomb.png": bomb_png(),
         "red-star.webp": encoded(red.convert("RGB"), "WEBP", quality=95),
+        "red-star.avif": avif_bytes(red),
     }
     for name, data in files.items():
         (out / name).write_bytes(data)
