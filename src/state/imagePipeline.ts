@@ -218,6 +218,11 @@ export function removeImageFile(id: string): void {
   useLensStore.getState().removeImage(id);
 }
 
+/** The file an image was added from, while the page still holds it (for Sort into folders). */
+export function imageFileOf(id: string): File | undefined {
+  return filesById.get(id);
+}
+
 /** Cancels any run and forgets every image. */
 export function clearImageFiles(): void {
   queue = [];
