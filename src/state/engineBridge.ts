@@ -24,6 +24,7 @@ import {
   type AddFilesSummary,
 } from './imagePipeline';
 import { embedLabelsNow, resetLabelPipeline, scheduleLabelEmbedding } from './labelPipeline';
+import { refreshSearch, resetSearchPipeline } from './searchPipeline';
 import { DEMO_MODEL_ID } from './catalog';
 import { sourceFor } from './modelLibrary';
 import { fetchSampleSet } from './samples';
@@ -36,7 +37,10 @@ export type { LensEngine, BridgeConfig } from './engineConnection';
 let modelLoad: Promise<void> | null = null;
 
 // The GPU lost mid-session: the engine finished the images on WASM; the labels follow on the new tower.
-setBackendChangeListener(() => scheduleLabelEmbedding());
+setBackendChangeListener(() => {
+  scheduleLabelEmbedding();
+  refreshSearch();
+});
 
 /**
  * Loads the model with the preferred backend (once; a call during a load returns the same promise), then embeds
@@ -60,6 +64,7 @@ async function runModelLoad(): Promise<void> {
     return;
   }
   pumpImages();
+  refreshSearch();
   await embedLabelsNow();
 }
 
@@ -172,6 +177,7 @@ export const configureEngineBridge = configureBridge;
 export function resetEngineBridge(): void {
   resetImagePipeline();
   resetLabelPipeline();
+  resetSearchPipeline();
   disposeEngine();
   resetBridgeConfig();
   modelLoad = null;

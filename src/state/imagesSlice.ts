@@ -181,12 +181,17 @@ export const createImagesSlice: StateCreator<LensState, [], [], ImagesSlice> = (
       revoke(entry.thumbnailUrl);
       const images = { ...state.images };
       delete images[id];
-      return { images, imageIds: state.imageIds.filter((imageId) => imageId !== id) };
+      return {
+        images,
+        imageIds: state.imageIds.filter((imageId) => imageId !== id),
+        // Ranking by an image that is gone would rank by nothing.
+        similarToImageId: state.similarToImageId === id ? null : state.similarToImageId,
+      };
     }),
   clearImages: () =>
     set((state) => {
       for (const entry of Object.values(state.images)) revoke(entry.thumbnailUrl);
-      return { images: {}, imageIds: [], run: emptyRun };
+      return { images: {}, imageIds: [], run: emptyRun, similarToImageId: null };
     }),
   addToRun: (count, now) =>
     set((state) =>

@@ -3,7 +3,9 @@ import { fakeLoadedModel } from './fakeEngine.testing';
 import type { LabelEmbeddings } from './labelsSlice';
 import { resetStore } from './resetStore.testing';
 import {
+  selectQueryCosineRange,
   selectRankedImageIds,
+  selectReferenceCosine,
   selectTopLabelCounts,
   selectTopLabels,
   selectTruncatedLabelIds,
@@ -136,5 +138,39 @@ describe('label summaries', () => {
   it('lists the labels whose prompts were truncated', () => {
     setUp();
     expect([...selectTruncatedLabelIds(state())]).toEqual(['green']);
+  });
+});
+
+describe('search and similarity order', () => {
+  afterEach(resetStore);
+
+  it('ranks by cosine to the query, hides those below the threshold, and keeps images not embedded last', () => {
+    setUp();
+    state().setSearchQuery('something green');
+    state().setQueryEmbedding({ query: 'something green', vector: unit([0, 1, 0]) });
+    expect(selectRankedImageIds(state())).toEqual(['red-and-green', 'mostly-red', 'mostly-blue', 'pending']);
+    const range = selectQueryCosineRange(state())!;
+    expect(range.low).toBeCloseTo(unit([0.2, 0.25, 0.9])[1]!, 6);
+    expect(range.high).toBeCloseTo(unit([0.6, 0.55, 0])[1]!, 6);
+    state().setSearchThreshold(0.5);
+    expect(selectRankedImageIds(state())).toEqual(['red-and-green', 'pending']);
+    expect(selectReferenceCosine(state(), 'red-and-green')).toBeCloseTo(unit([0.6, 0.55, 0])[1]!, 6);
+    // An empty box ends the search: the order added comes back, and the threshold is forgotten.
+    state().setSearchQuery('  ');
+    expect(state().searchThreshold).toBeNull();
+    expect(selectRankedImageIds(state())).toEqual(['mostly-red', 'pending', 'mostly-blue', 'red-and-green']);
+  });
+
+  it('ranks by similarity to a chosen image, which replaces a search, and ends when that image goes', () => {
+    setUp();
+    state().setSearchQuery('blue');
+    state().setQueryEmbedding({ query: 'blue', vector: unit([0, 0, 1]) });
+    state().toggleSimilarTo('mostly-red');
+    expect(state().searchQuery).toBe('');
+    expect(selectRankedImageIds(state())).toEqual(['mostly-red', 'red-and-green', 'mostly-blue', 'pending']);
+    expect(selectReferenceCosine(state(), 'mostly-red')).toBeCloseTo(1, 6);
+    state().removeImage('mostly-red');
+    expect(state().similarToImageId).toBeNull();
+    expect(selectRankedImageIds(state())).toEqual(['pending', 'mostly-blue', 'red-and-green']);
   });
 });

@@ -4,6 +4,7 @@
  * the same inputs, as `useLensStore(selector)` requires.
  */
 import { cosineScores, softmaxWithScale, topK } from '../engine/ranking';
+import { dot } from '../engine/similarity';
 import type { ImageEntry } from './imagesSlice';
 import type { LabelEmbeddings } from './labelsSlice';
 import type { LensState } from './store';
@@ -129,10 +130,53 @@ const rankImages = memoLast(
 );
 
 /**
- * Image ids in display order: by descending probability of the selected label (images not yet embedded last),
- * or in the order they were added when no label is selected.
+ * Images by descending cosine to `reference` (a query's text embedding or another image's embedding); images not
+ * embedded yet come last. With a threshold, embedded images below it are left out.
+ */
+const rankByReference = memoLast(
+  (
+    imageIds: string[],
+    images: Record<string, ImageEntry>,
+    reference: Float32Array,
+    threshold: number | null,
+  ): string[] => {
+    const ranked: { id: string; cosine: number }[] = [];
+    const unscored: string[] = [];
+    for (const id of imageIds) {
+      const embedding = images[id]?.embedding;
+      if (!embedding || embedding.length !== reference.length) {
+        unscored.push(id);
+        continue;
+      }
+      const cosine = dot(embedding, reference);
+      if (threshold === null || cosine >= threshold) ranked.push({ id, cosine });
+    }
+    ranked.sort((a, b) => b.cosine - a.cosine);
+    return [...ranked.map((entry) => entry.id), ...unscored];
+  },
+);
+
+/** The image the grid is ranked against, when one is chosen and embedded. */
+function similarReference(state: LensState): Float32Array | null {
+  return state.similarToImageId ? (state.images[state.similarToImageId]?.embedding ?? null) : null;
+}
+
+/** The query's embedding while the search box holds the text it was made from (typing may have moved on). */
+function queryReference(state: LensState): Float32Array | null {
+  const query = state.queryEmbedding;
+  return query && state.searchQuery.trim() !== '' ? query.vector : null;
+}
+
+/**
+ * Image ids in display order: by similarity to the chosen image; else by cosine to the search query (below the
+ * threshold left out); else by descending probability of the selected label; else in the order they were added.
+ * Images not yet embedded come last.
  */
 export function selectRankedImageIds(state: LensState): string[] {
+  const similar = similarReference(state);
+  if (similar) return rankByReference(state.imageIds, state.images, similar, null);
+  const query = queryReference(state);
+  if (query) return rankByReference(state.imageIds, state.images, query, state.searchThreshold);
   return rankImages(
     state.imageIds,
     state.images,
@@ -140,6 +184,35 @@ export function selectRankedImageIds(state: LensState): string[] {
     state.selectedLabelId,
     selectLogitScale(state),
   );
+}
+
+/** What a card's corner shows when the grid is ranked by similarity or by a search: that cosine. */
+export function selectReferenceCosine(state: LensState, imageId: string): number | null {
+  const reference = similarReference(state) ?? queryReference(state);
+  const embedding = state.images[imageId]?.embedding;
+  if (!reference || !embedding || embedding.length !== reference.length) return null;
+  return dot(embedding, reference);
+}
+
+const cosineRange = memoLast(
+  (imageIds: string[], images: Record<string, ImageEntry>, query: Float32Array | null) => {
+    if (!query) return null;
+    let low = Infinity;
+    let high = -Infinity;
+    for (const id of imageIds) {
+      const embedding = images[id]?.embedding;
+      if (!embedding || embedding.length !== query.length) continue;
+      const cosine = dot(embedding, query);
+      low = Math.min(low, cosine);
+      high = Math.max(high, cosine);
+    }
+    return low <= high ? { low, high } : null;
+  },
+);
+
+/** Lowest and highest cosine of the loaded images to the query (the threshold slider's ends), or null. */
+export function selectQueryCosineRange(state: LensState): { low: number; high: number } | null {
+  return cosineRange(state.imageIds, state.images, queryReference(state));
 }
 
 const countTopLabels = memoLast(

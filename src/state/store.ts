@@ -6,8 +6,14 @@ import { createModelLibrarySlice, type ModelLibrarySlice } from './modelLibraryS
 import { createModelSlice, type ModelSlice } from './modelSlice';
 import { createNoticesSlice, type NoticesSlice } from './noticesSlice';
 import { persistOptions } from './persistence';
+import { createSearchSlice, type SearchSlice } from './searchSlice';
 
-export type LensState = ModelSlice & ModelLibrarySlice & LabelsSlice & ImagesSlice & NoticesSlice;
+export type LensState = ModelSlice &
+  ModelLibrarySlice &
+  LabelsSlice &
+  ImagesSlice &
+  NoticesSlice &
+  SearchSlice;
 
 /** The app's one store. Components read it with one selector per field; engineBridge.ts writes worker results. */
 export const useLensStore = create<LensState>()(
@@ -18,6 +24,7 @@ export const useLensStore = create<LensState>()(
       ...createLabelsSlice(...args),
       ...createImagesSlice(...args),
       ...createNoticesSlice(...args),
+      ...createSearchSlice(...args),
     }),
     persistOptions,
   ),

@@ -1,7 +1,7 @@
 import { memo } from 'react';
 import { removeImage } from '../state/engineBridge';
 import type { ImageEntry } from '../state/imagesSlice';
-import { selectLabelProbability, selectTopLabels } from '../state/selectors';
+import { selectLabelProbability, selectReferenceCosine, selectTopLabels } from '../state/selectors';
 import { useLensStore } from '../state/store';
 import { formatMs, formatPercent } from './format';
 import { ScoreRow } from './ScoreRow';
@@ -40,6 +40,9 @@ export const ImageCard = memo(function ImageCard({ imageId, position, setSize }:
   const selectedProbability = useLensStore((state) =>
     selectLabelProbability(state, imageId, selectedLabelId),
   );
+  const referenceCosine = useLensStore((state) => selectReferenceCosine(state, imageId));
+  const isReference = useLensStore((state) => state.similarToImageId === imageId);
+  const toggleSimilarTo = useLensStore((state) => state.toggleSimilarTo);
   if (!image) return null;
 
   return (
@@ -57,10 +60,37 @@ export const ImageCard = memo(function ImageCard({ imageId, position, setSize }:
         ) : (
           <div className={`card__placeholder card__placeholder--${image.status}`} aria-hidden="true" />
         )}
-        {selectedProbability !== null && selectedLabel && (
-          <span className="card__badge" title={`Probability of “${selectedLabel}”`}>
-            {formatPercent(selectedProbability)}
+        {referenceCosine !== null ? (
+          <span
+            className="card__badge"
+            data-testid="reference-cosine"
+            title={
+              isReference
+                ? 'The image the others are ranked by'
+                : 'Cosine similarity to what the grid is ranked by'
+            }
+          >
+            {isReference ? 'This image' : `cos ${referenceCosine.toFixed(3)}`}
           </span>
+        ) : (
+          selectedProbability !== null &&
+          selectedLabel && (
+            <span className="card__badge" title={`Probability of “${selectedLabel}”`}>
+              {formatPercent(selectedProbability)}
+            </span>
+          )
+        )}
+        {image.embedding && (
+          <button
+            type="button"
+            className="card__similar"
+            aria-pressed={isReference}
+            aria-label={`Rank images by similarity to ${image.name}`}
+            title="Rank every image by how alike it is to this one"
+            onClick={() => toggleSimilarTo(imageId)}
+          >
+            Similar
+          </button>
         )}
         <button
           type="button"

@@ -1,9 +1,11 @@
 import { useLensStore } from '../state/store';
+import { DuplicatesPanel } from './DuplicatesPanel';
 import { EmptyState } from './EmptyState';
 import { ModelLoadProgress } from './ModelLoadProgress';
 import { ResultsGrid } from './ResultsGrid';
 import { ResultsToolbar } from './ResultsToolbar';
 import { RunProgress } from './RunProgress';
+import { SearchBar } from './SearchBar';
 
 export function ResultsPanel() {
   const hasImages = useLensStore((state) => state.imageIds.length > 0);
@@ -13,7 +15,9 @@ export function ResultsPanel() {
       <RunProgress />
       {hasImages ? (
         <>
+          <SearchBar />
           <ResultsToolbar />
+          <DuplicatesPanel />
           <ResultsGrid />
         </>
       ) : (
