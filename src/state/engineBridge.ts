@@ -24,6 +24,8 @@ import {
   type AddFilesSummary,
 } from './imagePipeline';
 import { embedLabelsNow, resetLabelPipeline, scheduleLabelEmbedding } from './labelPipeline';
+import { plural } from './imageFiles';
+import { loadPreset } from './presets';
 import { refreshSearch, resetSearchPipeline } from './searchPipeline';
 import { DEMO_MODEL_ID } from './catalog';
 import { sourceFor } from './modelLibrary';
@@ -157,6 +159,32 @@ export function setLabels(texts: readonly string[]): ReplacedLabels {
 export function setTemplates(templates: readonly string[]): void {
   useLensStore.getState().setTemplates(templates);
   scheduleLabelEmbedding();
+}
+
+/** Replaces the labels and templates with a preset's (one step for Undo), and says where the list comes from. */
+export async function applyPreset(id: string): Promise<void> {
+  try {
+    const preset = await loadPreset(id);
+    const { kept, duplicates } = useLensStore
+      .getState()
+      .replaceLabelSet(preset.labels, preset.templates, `use ${preset.name}`);
+    scheduleLabelEmbedding();
+    const repeats = duplicates > 0 ? ` (${plural(duplicates, 'repeated name')} left out)` : '';
+    useLensStore
+      .getState()
+      .pushNotice(
+        `${preset.name}: ${plural(kept, 'label')}${repeats}, ${plural(preset.templates.length, 'prompt template')}. Source: ${preset.source}`,
+      );
+  } catch (error) {
+    useLensStore.getState().pushNotice(`The preset could not be used: ${describeError(error)}`, 'error');
+  }
+}
+
+/** Puts back the labels and templates before the last edit. */
+export function undoLabelEdit(): boolean {
+  const isUndone = useLensStore.getState().undoLabelEdit();
+  if (isUndone) scheduleLabelEmbedding();
+  return isUndone;
 }
 
 /** "Try the samples": fetches the bundled images, uses their true labels, and adds them. */

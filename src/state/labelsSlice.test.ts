@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_TEMPLATES } from '../engine/templates';
+import { UNDO_DEPTH } from './labelsSlice';
 import { mergePersisted, persistOptions } from './persistence';
 import { resetStore } from './resetStore.testing';
 import { useLensStore } from './store';
@@ -99,5 +100,42 @@ describe('persistence', () => {
     expect(merged.templates).toEqual(current.templates);
     expect(merged.backendPreference).toBe('auto');
     expect(mergePersisted(null, current)).toBe(current);
+  });
+});
+
+describe('undo', () => {
+  it('takes back adds, renames, removals, pasted lists, templates and presets, newest first', () => {
+    state().addLabel('cat');
+    state().addLabel('dog');
+    const dog = state().labels[1]!.id;
+    state().updateLabel(dog, 'puppy');
+    state().removeLabel(state().labels[0]!.id);
+    state().setTemplates(['a drawing of a {}.']);
+    state().replaceLabelSet(['car', 'bus'], ['a photo of a {}.', 'a blurry photo of a {}.'], 'use Vehicles');
+    expect(state().labelUndo.at(-1)?.description).toBe('use Vehicles');
+
+    expect(state().undoLabelEdit()).toBe(true);
+    expect(texts()).toEqual(['puppy']);
+    expect(state().templates).toEqual(['a drawing of a {}.']);
+    state().undoLabelEdit();
+    expect(state().templates).toEqual(['a photo of a {}.']);
+    state().undoLabelEdit();
+    expect(texts()).toEqual(['cat', 'puppy']);
+    state().undoLabelEdit();
+    expect(texts()).toEqual(['cat', 'dog']);
+    expect(state().labels[1]!.id).toBe(dog); // the same label comes back, not a copy
+    state().undoLabelEdit();
+    state().undoLabelEdit();
+    expect(texts()).toEqual([]);
+    expect(state().undoLabelEdit()).toBe(false);
+  });
+
+  it('records nothing for an edit that changes nothing, and keeps at most UNDO_DEPTH steps', () => {
+    state().addLabel('cat');
+    state().addLabel('CAT');
+    state().updateLabel(state().labels[0]!.id, 'cat');
+    expect(state().labelUndo).toHaveLength(1);
+    for (let i = 0; i < UNDO_DEPTH + 10; i++) state().addLabel(`label ${i}`);
+    expect(state().labelUndo).toHaveLength(UNDO_DEPTH);
   });
 });

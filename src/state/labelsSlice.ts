@@ -26,6 +26,17 @@ export interface LabelEmbeddings {
 
 export type LabelEmbeddingStatus = 'idle' | 'embedding' | 'ready' | 'error';
 
+/** The labels and templates before one edit, for Undo. */
+export interface LabelEdit {
+  labels: Label[];
+  templates: string[];
+  /** What the edit did, for the Undo button's name ("Undo remove “cat”"). */
+  description: string;
+}
+
+/** Undo reaches this many edits back. */
+export const UNDO_DEPTH = 50;
+
 export interface LabelsSlice {
   /** Persisted. */
   labels: Label[];
@@ -36,6 +47,8 @@ export interface LabelsSlice {
   labelEmbeddingError: string | null;
   /** The label the grid is sorted by, or null for the order images were added in. */
   selectedLabelId: string | null;
+  /** Earlier label sets, newest last (not persisted: Undo is for this visit). */
+  labelUndo: LabelEdit[];
 
   /** Adds a label; returns false when it is blank or already present (case-insensitive). */
   addLabel(text: string): boolean;
@@ -46,6 +59,14 @@ export interface LabelsSlice {
   /** Replaces the labels; blank lines and repeats are left out and counted. */
   replaceLabels(texts: readonly string[]): ReplacedLabels;
   setTemplates(templates: readonly string[]): void;
+  /** Labels and templates together in one undoable step (a preset). */
+  replaceLabelSet(
+    texts: readonly string[],
+    templates: readonly string[],
+    description: string,
+  ): ReplacedLabels;
+  /** Puts back the labels and templates before the last edit; false when there is nothing to undo. */
+  undoLabelEdit(): boolean;
   startLabelEmbedding(): void;
   setLabelEmbeddings(embeddings: LabelEmbeddings | null): void;
   setLabelEmbeddingError(message: string): void;
@@ -78,64 +99,117 @@ function isTaken(labels: readonly Label[], text: string, exceptId?: string): boo
   return labels.some((label) => label.id !== exceptId && label.text.toLocaleLowerCase() === key);
 }
 
-export const createLabelsSlice: StateCreator<LensState, [], [], LabelsSlice> = (set, get) => ({
-  labels: [],
-  templates: [...DEFAULT_TEMPLATES],
-  labelEmbeddings: null,
-  labelEmbeddingStatus: 'idle',
-  labelEmbeddingError: null,
-  selectedLabelId: null,
-
-  addLabel: (text) => {
+/** Cleans a list of label texts: blank lines and repeats (ignoring case and extra spaces) left out and counted. */
+function cleanLabelList(texts: readonly string[]): { labels: Label[] } & ReplacedLabels {
+  const labels: Label[] = [];
+  const taken = new Set<string>();
+  let blank = 0;
+  let duplicates = 0;
+  for (const text of texts) {
     const clean = cleanLabelText(text);
-    if (clean === '' || isTaken(get().labels, clean)) return false;
-    set((state) => ({ labels: [...state.labels, { id: newLabelId(), text: clean }] }));
-    return true;
-  },
-  updateLabel: (id, text) => {
-    const clean = cleanLabelText(text);
-    if (clean === '' || isTaken(get().labels, clean, id)) return false;
-    set((state) => ({
-      labels: state.labels.map((label) => (label.id === id ? { ...label, text: clean } : label)),
-    }));
-    return true;
-  },
-  removeLabel: (id) =>
-    set((state) => ({
-      labels: state.labels.filter((label) => label.id !== id),
-      selectedLabelId: state.selectedLabelId === id ? null : state.selectedLabelId,
-    })),
-  replaceLabels: (texts) => {
-    const labels: Label[] = [];
-    const taken = new Set<string>();
-    let blank = 0;
-    let duplicates = 0;
-    for (const text of texts) {
-      const clean = cleanLabelText(text);
-      // A Set, not isTaken's scan: a pasted list of 10,000 labels would otherwise take 50 M comparisons.
-      const key = clean.toLocaleLowerCase();
-      if (clean === '') blank++;
-      else if (taken.has(key)) duplicates++;
-      else {
-        taken.add(key);
-        labels.push({ id: newLabelId(), text: clean });
-      }
+    // A Set, not isTaken's scan: a pasted list of 10,000 labels would otherwise take 50 M comparisons.
+    const key = clean.toLocaleLowerCase();
+    if (clean === '') blank++;
+    else if (taken.has(key)) duplicates++;
+    else {
+      taken.add(key);
+      labels.push({ id: newLabelId(), text: clean });
     }
-    set({ labels, selectedLabelId: null });
-    return { kept: labels.length, blank, duplicates };
-  },
-  setTemplates: (templates) => {
-    const cleaned = templates.map((template) => template.trim()).filter((template) => template !== '');
-    set({ templates: cleaned.length > 0 ? cleaned : [...DEFAULT_TEMPLATES] });
-  },
-  startLabelEmbedding: () => set({ labelEmbeddingStatus: 'embedding', labelEmbeddingError: null }),
-  setLabelEmbeddings: (embeddings) =>
-    set({
-      labelEmbeddings: embeddings,
-      labelEmbeddingStatus: embeddings ? 'ready' : 'idle',
-      labelEmbeddingError: null,
-    }),
-  setLabelEmbeddingError: (message) => set({ labelEmbeddingStatus: 'error', labelEmbeddingError: message }),
-  toggleSelectedLabel: (id) =>
-    set((state) => ({ selectedLabelId: state.selectedLabelId === id ? null : id })),
-});
+  }
+  return { labels, kept: labels.length, blank, duplicates };
+}
+
+function cleanTemplates(templates: readonly string[]): string[] {
+  const cleaned = templates.map((template) => template.trim()).filter((template) => template !== '');
+  return cleaned.length > 0 ? cleaned : [...DEFAULT_TEMPLATES];
+}
+
+export const createLabelsSlice: StateCreator<LensState, [], [], LabelsSlice> = (set, get) => {
+  /** The state before an edit, to go on the undo stack. */
+  const undoEntry = (state: LensState, description: string) => ({
+    labelUndo: [
+      ...state.labelUndo.slice(-(UNDO_DEPTH - 1)),
+      { labels: state.labels, templates: state.templates, description },
+    ],
+  });
+  return {
+    labels: [],
+    templates: [...DEFAULT_TEMPLATES],
+    labelEmbeddings: null,
+    labelEmbeddingStatus: 'idle',
+    labelEmbeddingError: null,
+    selectedLabelId: null,
+    labelUndo: [],
+
+    addLabel: (text) => {
+      const clean = cleanLabelText(text);
+      if (clean === '' || isTaken(get().labels, clean)) return false;
+      set((state) => ({
+        ...undoEntry(state, `add “${clean}”`),
+        labels: [...state.labels, { id: newLabelId(), text: clean }],
+      }));
+      return true;
+    },
+    updateLabel: (id, text) => {
+      const clean = cleanLabelText(text);
+      if (clean === '' || isTaken(get().labels, clean, id)) return false;
+      const before = get().labels.find((label) => label.id === id);
+      if (!before || before.text === clean) return before !== undefined;
+      set((state) => ({
+        ...undoEntry(state, `rename “${before.text}”`),
+        labels: state.labels.map((label) => (label.id === id ? { ...label, text: clean } : label)),
+      }));
+      return true;
+    },
+    removeLabel: (id) =>
+      set((state) => {
+        const label = state.labels.find((candidate) => candidate.id === id);
+        if (!label) return {};
+        return {
+          ...undoEntry(state, `remove “${label.text}”`),
+          labels: state.labels.filter((candidate) => candidate.id !== id),
+          selectedLabelId: state.selectedLabelId === id ? null : state.selectedLabelId,
+        };
+      }),
+    replaceLabelSet: (texts, templates, description) => {
+      const { labels, ...counts } = cleanLabelList(texts);
+      set((state) => ({
+        ...undoEntry(state, description),
+        labels,
+        templates: cleanTemplates(templates),
+        selectedLabelId: null,
+      }));
+      return counts;
+    },
+    undoLabelEdit: () => {
+      const last = get().labelUndo.at(-1);
+      if (!last) return false;
+      set((state) => ({
+        labels: last.labels,
+        templates: last.templates,
+        labelUndo: state.labelUndo.slice(0, -1),
+        selectedLabelId: last.labels.some((label) => label.id === state.selectedLabelId)
+          ? state.selectedLabelId
+          : null,
+      }));
+      return true;
+    },
+    replaceLabels: (texts) => {
+      const { labels, ...counts } = cleanLabelList(texts);
+      set((state) => ({ ...undoEntry(state, 'replace the labels'), labels, selectedLabelId: null }));
+      return counts;
+    },
+    setTemplates: (templates) =>
+      set((state) => ({ ...undoEntry(state, 'change the templates'), templates: cleanTemplates(templates) })),
+    startLabelEmbedding: () => set({ labelEmbeddingStatus: 'embedding', labelEmbeddingError: null }),
+    setLabelEmbeddings: (embeddings) =>
+      set({
+        labelEmbeddings: embeddings,
+        labelEmbeddingStatus: embeddings ? 'ready' : 'idle',
+        labelEmbeddingError: null,
+      }),
+    setLabelEmbeddingError: (message) => set({ labelEmbeddingStatus: 'error', labelEmbeddingError: message }),
+    toggleSelectedLabel: (id) =>
+      set((state) => ({ selectedLabelId: state.selectedLabelId === id ? null : id })),
+  };
+};

@@ -3,6 +3,7 @@ import { addLabel } from '../state/engineBridge';
 import { selectTopLabelCounts, selectTruncatedLabelIds } from '../state/selectors';
 import { useLensStore } from '../state/store';
 import { LabelRow } from './LabelRow';
+import { LabelTools } from './LabelTools';
 import { PasteLabels } from './PasteLabels';
 
 /** The labels the images are classified into: add with Enter, edit in place, paste a list. */
@@ -48,6 +49,7 @@ export function LabelEditor() {
         </button>
       </div>
 
+      <LabelTools />
       {isPasting ? (
         <PasteLabels onClose={() => setIsPasting(false)} />
       ) : (

@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { loadPreset, parsePreset, PRESETS } from './presets';
+
+describe('label presets', () => {
+  it('each preset file loads, names its source and licence, and every template holds the label', async () => {
+    for (const entry of PRESETS) {
+      const preset = await loadPreset(entry.id);
+      expect(preset.id).toBe(entry.id);
+      expect(preset.source.length).toBeGreaterThan(20);
+      expect(preset.licence).toMatch(/^(MIT|CC0-1\.0)$/);
+      for (const template of preset.templates) expect(template, `${entry.id}: ${template}`).toContain('{}');
+    }
+  });
+
+  it('has the published class and template counts', async () => {
+    const counts = async (id: string) => {
+      const preset = await loadPreset(id);
+      return [preset.labels.length, new Set(preset.labels).size, preset.templates.length];
+    };
+    // ImageNet: 1,000 names of which 'missile' and 'sunglasses' appear twice (as in CLIP's list); 80 templates.
+    expect(await counts('imagenet-1k')).toEqual([1000, 998, 80]);
+    expect(await counts('cifar-10')).toEqual([10, 10, 18]);
+    expect(await counts('cifar-100')).toEqual([100, 100, 18]);
+  });
+
+  it('refuses a damaged preset file and an unknown id with a message', async () => {
+    expect(() => parsePreset({ id: 'x', name: 'X', labels: [], templates: ['{}'] })).toThrow('damaged');
+    await expect(loadPreset('nope')).rejects.toThrow('There is no preset "nope".');
+  });
+});
+
+describe('preset menu', () => {
+  it('names each preset as its file does', async () => {
+    for (const entry of PRESETS) expect((await loadPreset(entry.id)).name).toBe(entry.name);
+  });
+});

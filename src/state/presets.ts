@@ -1,0 +1,68 @@
+/**
+ * Label presets: class lists with their prompt templates, stored as data files in src/data/presets/ (each names
+ * its source and licence). They are loaded only when chosen (each is its own chunk, precached for offline use).
+ * Their label embeddings are remembered per model by the embedding cache like any label's, so choosing a preset
+ * a second time reads them back instead of running the text tower.
+ */
+
+export interface LabelPreset {
+  id: string;
+  name: string;
+  source: string;
+  licence: string;
+  labels: string[];
+  templates: string[];
+}
+
+interface PresetEntry {
+  id: string;
+  name: string;
+  load: () => Promise<unknown>;
+}
+
+export const PRESETS: readonly PresetEntry[] = [
+  {
+    id: 'imagenet-1k',
+    name: 'ImageNet-1k (1,000 classes, 80 prompts)',
+    load: () => import('../data/presets/imagenet-1k.json'),
+  },
+  {
+    id: 'cifar-10',
+    name: 'CIFAR-10 (10 classes, 18 prompts)',
+    load: () => import('../data/presets/cifar-10.json'),
+  },
+  {
+    id: 'cifar-100',
+    name: 'CIFAR-100 (100 classes, 18 prompts)',
+    load: () => import('../data/presets/cifar-100.json'),
+  },
+  { id: 'documents', name: 'Document types', load: () => import('../data/presets/documents.json') },
+  { id: 'animals', name: 'Animals', load: () => import('../data/presets/animals.json') },
+  { id: 'scenes', name: 'Scenes and places', load: () => import('../data/presets/scenes.json') },
+];
+
+const isStringList = (value: unknown): value is string[] =>
+  Array.isArray(value) && value.length > 0 && value.every((item) => typeof item === 'string');
+
+/** Checks a preset file's shape, so a broken data file says so instead of leaving the labels half-set. */
+export function parsePreset(data: unknown): LabelPreset {
+  const value = (data as { default?: unknown }).default ?? data;
+  const { id, name, source, licence, labels, templates } = value as Record<string, unknown>;
+  if (
+    typeof id !== 'string' ||
+    typeof name !== 'string' ||
+    typeof source !== 'string' ||
+    typeof licence !== 'string' ||
+    !isStringList(labels) ||
+    !isStringList(templates)
+  ) {
+    throw new Error('The preset file is damaged (it needs id, name, source, licence, labels and templates).');
+  }
+  return { id, name, source, licence, labels, templates };
+}
+
+export async function loadPreset(id: string): Promise<LabelPreset> {
+  const entry = PRESETS.find((preset) => preset.id === id);
+  if (!entry) throw new Error(`There is no preset "${id}".`);
+  return parsePreset(await entry.load());
+}
