@@ -3,8 +3,11 @@
  * them, and the model and label set they came from.
  */
 import type { ExportContext, ExportImage } from '../export/results';
-import { scoreImage, selectLogitScale, selectRankedImageIds } from './selectors';
+import { scoreImage, selectOutcome, selectRankedImageIds, selectScoringRule } from './selectors';
 import type { LensState } from './store';
+
+/** The outcome written for an image no label applies to. */
+export const NONE_OF_THESE = 'none of these';
 
 export interface ExportSnapshot {
   context: ExportContext;
@@ -14,12 +17,13 @@ export interface ExportSnapshot {
 /** Null until a model is loaded and the labels are embedded. */
 export function exportSnapshot(state: LensState, now = new Date()): ExportSnapshot | null {
   const labels = state.labelEmbeddings;
-  const logitScale = selectLogitScale(state);
-  if (!state.model || !labels || logitScale === null) return null;
+  const rule = selectScoringRule(state);
+  if (!state.model || !labels || rule === null) return null;
+  const textOf = new Map(labels.labelIds.map((id, index) => [id, labels.labelTexts[index]!]));
   const images = selectRankedImageIds(state).flatMap((id): ExportImage[] => {
     const image = state.images[id];
     if (!image) return [];
-    const scores = image.embedding ? scoreImage(image.embedding, labels, logitScale) : null;
+    const scores = image.embedding ? scoreImage(image.embedding, labels, rule) : null;
     if (!scores) return [{ id, name: image.name, scores: [], top: null, error: image.error }];
     const ranked = labels.labelTexts
       .map((label, index) => ({
@@ -28,16 +32,26 @@ export function exportSnapshot(state: LensState, now = new Date()): ExportSnapsh
         cosine: scores.cosines[index] ?? 0,
       }))
       .sort((a, b) => b.probability - a.probability);
-    return [{ id, name: image.name, scores: ranked, top: ranked[0]?.label ?? null, error: null }];
+    const outcome = selectOutcome(state, id);
+    const top =
+      outcome?.kind === 'labels'
+        ? outcome.labelIds.map((labelId) => textOf.get(labelId)).join('; ')
+        : NONE_OF_THESE;
+    return [{ id, name: image.name, scores: ranked, top, error: null }];
   });
   return {
     context: {
       modelId: state.model.manifest.id,
       modelName: state.model.manifest.name,
-      mode: 'single-label',
+      mode:
+        rule.mode === 'multi'
+          ? 'multi-label'
+          : rule.allowNone
+            ? 'single-label, none allowed'
+            : 'single-label',
       labels: [...labels.labelTexts],
       templates: [...state.templates],
-      logitScale,
+      logitScale: rule.logitScale,
       exportedAt: now,
     },
     images,

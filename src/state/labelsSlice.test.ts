@@ -67,14 +67,17 @@ describe('labels slice', () => {
 });
 
 describe('persistence', () => {
-  it('keeps only labels, templates, the backend preference, the model in use and the model server', () => {
+  it('keeps only labels, templates, the backend preference, the model in use, the model server and the mode', () => {
     state().replaceLabels(['cat']);
     state().setBackendPreference('wasm');
     state().pushNotice('hello');
     const saved = persistOptions.partialize!(state());
     expect(Object.keys(saved).sort()).toEqual([
       'activeModelId',
+      'allowNone',
       'backendPreference',
+      'classificationMode',
+      'labelThresholds',
       'labels',
       'modelBaseUrl',
       'templates',

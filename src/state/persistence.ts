@@ -1,6 +1,7 @@
 import { createJSONStorage, type PersistOptions, type StateStorage } from 'zustand/middleware';
 import type { BackendPreference } from '../worker/protocol';
 import type { Label } from './labelsSlice';
+import type { ClassificationMode } from './modeSlice';
 import type { LensState } from './store';
 
 /** The only state kept across visits: what the user typed and chose. Embeddings are recomputed. */
@@ -11,6 +12,9 @@ export interface PersistedLensState {
   /** The last model used, so the next visit starts with it (from model storage, no network). */
   activeModelId: string;
   modelBaseUrl: string;
+  classificationMode: ClassificationMode;
+  allowNone: boolean;
+  labelThresholds: Record<string, number>;
 }
 
 const BACKEND_PREFERENCES: readonly BackendPreference[] = ['auto', 'webgpu', 'wasm'];
@@ -46,10 +50,16 @@ function isLabel(value: unknown): value is Label {
 /** Takes the persisted fields that have the right shape and ignores the rest (an old or hand-edited entry). */
 export function mergePersisted(persisted: unknown, current: LensState): LensState {
   if (typeof persisted !== 'object' || persisted === null) return current;
-  const { labels, templates, backendPreference, activeModelId, modelBaseUrl } = persisted as Record<
-    string,
-    unknown
-  >;
+  const {
+    labels,
+    templates,
+    backendPreference,
+    activeModelId,
+    modelBaseUrl,
+    classificationMode,
+    allowNone,
+    labelThresholds,
+  } = persisted as Record<string, unknown>;
   const next = { ...current };
   if (Array.isArray(labels)) next.labels = labels.filter(isLabel);
   if (Array.isArray(templates)) {
@@ -63,6 +73,16 @@ export function mergePersisted(persisted: unknown, current: LensState): LensStat
   }
   if (typeof activeModelId === 'string' && activeModelId !== '') next.activeModelId = activeModelId;
   if (typeof modelBaseUrl === 'string' && modelBaseUrl !== '') next.modelBaseUrl = modelBaseUrl;
+  if (classificationMode === 'single' || classificationMode === 'multi')
+    next.classificationMode = classificationMode;
+  if (typeof allowNone === 'boolean') next.allowNone = allowNone;
+  if (typeof labelThresholds === 'object' && labelThresholds !== null) {
+    next.labelThresholds = Object.fromEntries(
+      Object.entries(labelThresholds).filter(
+        (entry): entry is [string, number] => typeof entry[1] === 'number' && entry[1] >= 0 && entry[1] <= 1,
+      ),
+    );
+  }
   return next;
 }
 
@@ -76,6 +96,9 @@ export const persistOptions: PersistOptions<LensState, PersistedLensState> = {
     backendPreference: state.backendPreference,
     activeModelId: state.activeModelId,
     modelBaseUrl: state.modelBaseUrl,
+    classificationMode: state.classificationMode,
+    allowNone: state.allowNone,
+    labelThresholds: state.labelThresholds,
   }),
   merge: mergePersisted,
 };

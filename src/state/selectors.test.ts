@@ -3,6 +3,7 @@ import { fakeLoadedModel } from './fakeEngine.testing';
 import type { LabelEmbeddings } from './labelsSlice';
 import { resetStore } from './resetStore.testing';
 import {
+  selectOutcome,
   selectQueryCosineRange,
   selectRankedImageIds,
   selectReferenceCosine,
@@ -172,5 +173,40 @@ describe('search and similarity order', () => {
     state().removeImage('mostly-red');
     expect(state().similarToImageId).toBeNull();
     expect(selectRankedImageIds(state())).toEqual(['pending', 'mostly-blue', 'red-and-green']);
+  });
+});
+
+describe('modes', () => {
+  afterEach(resetStore);
+
+  it('multi-label: each label on its own, applied at its threshold; none of these only when allowed', () => {
+    setUp();
+    addImage('yellow', unit([1, 1, 0])); // red and green alike
+    state().setClassificationMode('multi');
+    expect(selectOutcome(state(), 'yellow')).toEqual({ kind: 'labels', labelIds: ['red', 'green'] });
+    expect(selectOutcome(state(), 'red-and-green')).toEqual({ kind: 'labels', labelIds: ['red'] });
+    const top = selectTopLabels(state(), 'yellow');
+    expect(top[0]!.probability + top[1]!.probability).toBeGreaterThan(1); // independent, not a share
+    // A stricter threshold on green takes it off.
+    state().setLabelThreshold('green', 0.999);
+    expect(selectOutcome(state(), 'yellow')).toEqual({ kind: 'labels', labelIds: ['red'] });
+    expect(selectTopLabelCounts(state())).toEqual({ red: 3, blue: 1 });
+    // An image between all three labels gets none of them once "none of these" competes.
+    addImage('grey', unit([1, 1, 1.05]));
+    expect(selectOutcome(state(), 'grey')?.kind).toBe('labels');
+    state().setAllowNone(true);
+    expect(selectOutcome(state(), 'grey')).toEqual({ kind: 'none' });
+    expect(selectOutcome(state(), 'mostly-red')).toEqual({ kind: 'labels', labelIds: ['red'] });
+  });
+
+  it('single-label with "none of these": an image between all labels gets none, a clear one its label', () => {
+    setUp();
+    addImage('grey', unit([1, 1, 1.05]));
+    expect(selectOutcome(state(), 'grey')).toEqual({ kind: 'labels', labelIds: ['blue'] });
+    state().setAllowNone(true);
+    expect(selectOutcome(state(), 'grey')).toEqual({ kind: 'none' });
+    expect(selectOutcome(state(), 'mostly-red')).toEqual({ kind: 'labels', labelIds: ['red'] });
+    const probabilities = selectTopLabels(state(), 'grey').reduce((sum, score) => sum + score.probability, 0);
+    expect(probabilities).toBeLessThan(0.5); // the rest is "none of these"
   });
 });

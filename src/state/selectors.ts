@@ -4,90 +4,12 @@
  * the same inputs, as `useLensStore(selector)` requires.
  */
 import { cosineScores, softmaxWithScale, topK } from '../engine/ranking';
+import { independentProbabilities, labelCentroid, softmaxWithNone } from '../engine/labelDecisions';
 import { dot } from '../engine/similarity';
 import type { ImageEntry } from './imagesSlice';
 import type { LabelEmbeddings } from './labelsSlice';
+import { DEFAULT_LABEL_THRESHOLD, type ClassificationMode } from './modeSlice';
 import type { LensState } from './store';
-
-export interface LabelScore {
-  labelId: string;
-  label: string;
-  /** softmax(logitScale × cosine) over the current labels. */
-  probability: number;
-  /** Raw cosine similarity between the image and the label's text embedding. */
-  cosine: number;
-}
-
-export interface ImageScores {
-  cosines: Float32Array;
-  probabilities: Float32Array;
-}
-
-const EMPTY_SCORES: LabelScore[] = [];
-
-interface CachedScores {
-  labels: LabelEmbeddings;
-  logitScale: number;
-  scores: ImageScores;
-  topByK: Map<number, LabelScore[]>;
-}
-
-/** Keyed by the image embedding, so entries vanish with the images they belong to. */
-const scoreCache = new WeakMap<Float32Array, CachedScores>();
-
-function cachedScores(
-  embedding: Float32Array,
-  labels: LabelEmbeddings,
-  logitScale: number,
-): CachedScores | null {
-  if (labels.labelIds.length === 0 || embedding.length !== labels.dim) return null;
-  const cached = scoreCache.get(embedding);
-  if (cached && cached.labels === labels && cached.logitScale === logitScale) return cached;
-  const cosines = cosineScores(embedding, labels.embeddings, labels.dim);
-  const fresh: CachedScores = {
-    labels,
-    logitScale,
-    scores: { cosines, probabilities: softmaxWithScale(cosines, logitScale) },
-    topByK: new Map(),
-  };
-  scoreCache.set(embedding, fresh);
-  return fresh;
-}
-
-/** Cosines and probabilities of one image against every embedded label, or null if they do not fit together. */
-export function scoreImage(
-  embedding: Float32Array,
-  labels: LabelEmbeddings,
-  logitScale: number,
-): ImageScores | null {
-  return cachedScores(embedding, labels, logitScale)?.scores ?? null;
-}
-
-/** The model's logit scale (exp of the learned temperature), or null before a model is loaded. */
-export function selectLogitScale(state: LensState): number | null {
-  return state.model?.manifest.logitScale ?? null;
-}
-
-/** The `k` most probable labels of one image, best first; empty until both it and the labels are embedded. */
-export function selectTopLabels(state: LensState, imageId: string, k = 3): LabelScore[] {
-  const embedding = state.images[imageId]?.embedding;
-  const labels = state.labelEmbeddings;
-  const logitScale = selectLogitScale(state);
-  if (!embedding || !labels || logitScale === null) return EMPTY_SCORES;
-  const cached = cachedScores(embedding, labels, logitScale);
-  if (!cached) return EMPTY_SCORES;
-  let top = cached.topByK.get(k);
-  if (!top) {
-    top = topK(cached.scores.probabilities, k).map(({ index }) => ({
-      labelId: labels.labelIds[index] ?? '',
-      label: labels.labelTexts[index] ?? '',
-      probability: cached.scores.probabilities[index] ?? 0,
-      cosine: cached.scores.cosines[index] ?? 0,
-    }));
-    cached.topByK.set(k, top);
-  }
-  return top;
-}
 
 /** Memoises a function of a few values by identity (the last call only, which is what render loops need). */
 function memoLast<Args extends unknown[], Result>(
@@ -105,21 +27,142 @@ function memoLast<Args extends unknown[], Result>(
   };
 }
 
+export interface LabelScore {
+  labelId: string;
+  label: string;
+  /** softmax(logitScale × cosine) over the current labels. */
+  probability: number;
+  /** Raw cosine similarity between the image and the label's text embedding. */
+  cosine: number;
+}
+
+export interface ImageScores {
+  cosines: Float32Array;
+  /** Per label: single-label, the softmax share; multi-label, the label's own probability (see labelDecisions.ts). */
+  probabilities: Float32Array;
+  /** Single-label with "none of these" allowed: that outcome's share; otherwise 0 (multi-label: none applies). */
+  none: number;
+}
+
+/** How scores are turned into probabilities: the model's logit scale and the person's choice of mode. */
+export interface ScoringRule {
+  logitScale: number;
+  mode: ClassificationMode;
+  allowNone: boolean;
+}
+
+const EMPTY_SCORES: LabelScore[] = [];
+
+interface CachedScores {
+  labels: LabelEmbeddings;
+  rule: ScoringRule;
+  scores: ImageScores;
+  topByK: Map<number, LabelScore[]>;
+}
+
+/** Keyed by the image embedding, so entries vanish with the images they belong to. */
+const scoreCache = new WeakMap<Float32Array, CachedScores>();
+/** The anchor of each label set (labelDecisions.ts), computed once per set. */
+const centroids = new WeakMap<LabelEmbeddings, Float32Array>();
+
+function centroidOf(labels: LabelEmbeddings): Float32Array {
+  const known = centroids.get(labels);
+  if (known) return known;
+  const centroid = labelCentroid(labels.embeddings, labels.dim);
+  centroids.set(labels, centroid);
+  return centroid;
+}
+
+function computeScores(embedding: Float32Array, labels: LabelEmbeddings, rule: ScoringRule): ImageScores {
+  const cosines = cosineScores(embedding, labels.embeddings, labels.dim);
+  if (rule.mode === 'single' && !rule.allowNone) {
+    return { cosines, probabilities: softmaxWithScale(cosines, rule.logitScale), none: 0 };
+  }
+  const anchor = rule.allowNone ? dot(embedding, centroidOf(labels)) : null;
+  if (rule.mode === 'multi') {
+    return { cosines, probabilities: independentProbabilities(cosines, rule.logitScale, anchor), none: 0 };
+  }
+  return { cosines, ...softmaxWithNone(cosines, anchor!, rule.logitScale) };
+}
+
+function cachedScores(
+  embedding: Float32Array,
+  labels: LabelEmbeddings,
+  rule: ScoringRule,
+): CachedScores | null {
+  if (labels.labelIds.length === 0 || embedding.length !== labels.dim) return null;
+  const cached = scoreCache.get(embedding);
+  if (cached && cached.labels === labels && cached.rule === rule) return cached;
+  const fresh: CachedScores = {
+    labels,
+    rule,
+    scores: computeScores(embedding, labels, rule),
+    topByK: new Map(),
+  };
+  scoreCache.set(embedding, fresh);
+  return fresh;
+}
+
+/** Cosines and probabilities of one image against every embedded label, or null if they do not fit together. */
+export function scoreImage(
+  embedding: Float32Array,
+  labels: LabelEmbeddings,
+  rule: ScoringRule,
+): ImageScores | null {
+  return cachedScores(embedding, labels, rule)?.scores ?? null;
+}
+
+/** The model's logit scale (exp of the learned temperature), or null before a model is loaded. */
+export function selectLogitScale(state: LensState): number | null {
+  return state.model?.manifest.logitScale ?? null;
+}
+
+const scoringRule = memoLast(
+  (logitScale: number | null, mode: ClassificationMode, allowNone: boolean): ScoringRule | null =>
+    logitScale === null ? null : { logitScale, mode, allowNone },
+);
+
+/** The same object while the scale and mode stay, so score caches keyed by it stay valid. */
+export function selectScoringRule(state: LensState): ScoringRule | null {
+  return scoringRule(selectLogitScale(state), state.classificationMode, state.allowNone);
+}
+
+/** The `k` most probable labels of one image, best first; empty until both it and the labels are embedded. */
+export function selectTopLabels(state: LensState, imageId: string, k = 3): LabelScore[] {
+  const embedding = state.images[imageId]?.embedding;
+  const labels = state.labelEmbeddings;
+  const rule = selectScoringRule(state);
+  if (!embedding || !labels || rule === null) return EMPTY_SCORES;
+  const cached = cachedScores(embedding, labels, rule);
+  if (!cached) return EMPTY_SCORES;
+  let top = cached.topByK.get(k);
+  if (!top) {
+    top = topK(cached.scores.probabilities, k).map(({ index }) => ({
+      labelId: labels.labelIds[index] ?? '',
+      label: labels.labelTexts[index] ?? '',
+      probability: cached.scores.probabilities[index] ?? 0,
+      cosine: cached.scores.cosines[index] ?? 0,
+    }));
+    cached.topByK.set(k, top);
+  }
+  return top;
+}
+
 const rankImages = memoLast(
   (
     imageIds: string[],
     images: Record<string, ImageEntry>,
     labels: LabelEmbeddings | null,
     selectedLabelId: string | null,
-    logitScale: number | null,
+    rule: ScoringRule | null,
   ): string[] => {
     const labelIndex = selectedLabelId && labels ? labels.labelIds.indexOf(selectedLabelId) : -1;
-    if (!labels || labelIndex < 0 || logitScale === null) return imageIds;
+    if (!labels || labelIndex < 0 || rule === null) return imageIds;
     const ranked: { id: string; probability: number }[] = [];
     const unscored: string[] = [];
     for (const id of imageIds) {
       const embedding = images[id]?.embedding;
-      const scores = embedding ? scoreImage(embedding, labels, logitScale) : null;
+      const scores = embedding ? scoreImage(embedding, labels, rule) : null;
       if (scores) ranked.push({ id, probability: scores.probabilities[labelIndex] ?? 0 });
       else unscored.push(id);
     }
@@ -182,7 +225,7 @@ export function selectRankedImageIds(state: LensState): string[] {
     state.images,
     state.labelEmbeddings,
     state.selectedLabelId,
-    selectLogitScale(state),
+    selectScoringRule(state),
   );
 }
 
@@ -215,29 +258,71 @@ export function selectQueryCosineRange(state: LensState): { low: number; high: n
   return cosineRange(state.imageIds, state.images, queryReference(state));
 }
 
-const countTopLabels = memoLast(
+/** What an image's scores decide: the labels that apply, or none of them. */
+export type Outcome = { kind: 'labels'; labelIds: string[] } | { kind: 'none' };
+
+const NONE: Outcome = { kind: 'none' };
+
+function decide(
+  scores: ImageScores,
+  labels: LabelEmbeddings,
+  rule: ScoringRule,
+  thresholds: Record<string, number>,
+): Outcome {
+  const { probabilities } = scores;
+  if (rule.mode === 'multi') {
+    const applied = topK(probabilities, probabilities.length)
+      .filter(
+        ({ index }) =>
+          probabilities[index]! >= (thresholds[labels.labelIds[index]!] ?? DEFAULT_LABEL_THRESHOLD),
+      )
+      .map(({ index }) => labels.labelIds[index]!);
+    return applied.length > 0 ? { kind: 'labels', labelIds: applied } : NONE;
+  }
+  const best = topK(probabilities, 1)[0];
+  if (!best || scores.none > best.score) return NONE;
+  return { kind: 'labels', labelIds: [labels.labelIds[best.index]!] };
+}
+
+/** The outcome for one image under the current mode, or null before it and the labels are embedded. */
+export function selectOutcome(state: LensState, imageId: string): Outcome | null {
+  const embedding = state.images[imageId]?.embedding;
+  const labels = state.labelEmbeddings;
+  const rule = selectScoringRule(state);
+  const scores = embedding && labels && rule ? scoreImage(embedding, labels, rule) : null;
+  return scores && labels && rule ? decide(scores, labels, rule, state.labelThresholds) : null;
+}
+
+const countOutcomes = memoLast(
   (
     imageIds: string[],
     images: Record<string, ImageEntry>,
     labels: LabelEmbeddings | null,
-    logitScale: number | null,
+    rule: ScoringRule | null,
+    thresholds: Record<string, number>,
   ): Record<string, number> => {
     const counts: Record<string, number> = {};
-    if (!labels || logitScale === null) return counts;
+    if (!labels || rule === null) return counts;
     for (const id of imageIds) {
       const embedding = images[id]?.embedding;
-      const scores = embedding ? scoreImage(embedding, labels, logitScale) : null;
-      const best = scores ? topK(scores.probabilities, 1)[0] : undefined;
-      const labelId = best ? labels.labelIds[best.index] : undefined;
-      if (labelId) counts[labelId] = (counts[labelId] ?? 0) + 1;
+      const scores = embedding ? scoreImage(embedding, labels, rule) : null;
+      const outcome = scores ? decide(scores, labels, rule, thresholds) : null;
+      if (outcome?.kind === 'labels')
+        for (const labelId of outcome.labelIds) counts[labelId] = (counts[labelId] ?? 0) + 1;
     }
     return counts;
   },
 );
 
-/** For each label id: how many images have it as their most probable label. */
+/** For each label id: how many images it applies to (single-label: their most probable label). */
 export function selectTopLabelCounts(state: LensState): Record<string, number> {
-  return countTopLabels(state.imageIds, state.images, state.labelEmbeddings, selectLogitScale(state));
+  return countOutcomes(
+    state.imageIds,
+    state.images,
+    state.labelEmbeddings,
+    selectScoringRule(state),
+    state.labelThresholds,
+  );
 }
 
 /** Mean worker time per embedded image in the current or last run, or null before any image. */
@@ -267,9 +352,9 @@ export function selectLabelProbability(
 ): number | null {
   const embedding = state.images[imageId]?.embedding;
   const labels = state.labelEmbeddings;
-  const logitScale = selectLogitScale(state);
-  if (!embedding || !labels || !labelId || logitScale === null) return null;
+  const rule = selectScoringRule(state);
+  if (!embedding || !labels || !labelId || rule === null) return null;
   const index = labels.labelIds.indexOf(labelId);
-  const scores = index >= 0 ? scoreImage(embedding, labels, logitScale) : null;
+  const scores = index >= 0 ? scoreImage(embedding, labels, rule) : null;
   return scores?.probabilities[index] ?? null;
 }

@@ -3,6 +3,7 @@ import { persist } from 'zustand/middleware';
 import { createImagesSlice, type ImagesSlice } from './imagesSlice';
 import { createLabelsSlice, type LabelsSlice } from './labelsSlice';
 import { createModelLibrarySlice, type ModelLibrarySlice } from './modelLibrarySlice';
+import { createModeSlice, type ModeSlice } from './modeSlice';
 import { createModelSlice, type ModelSlice } from './modelSlice';
 import { createNoticesSlice, type NoticesSlice } from './noticesSlice';
 import { persistOptions } from './persistence';
@@ -13,7 +14,8 @@ export type LensState = ModelSlice &
   LabelsSlice &
   ImagesSlice &
   NoticesSlice &
-  SearchSlice;
+  SearchSlice &
+  ModeSlice;
 
 /** The app's one store. Components read it with one selector per field; engineBridge.ts writes worker results. */
 export const useLensStore = create<LensState>()(
@@ -25,6 +27,7 @@ export const useLensStore = create<LensState>()(
       ...createImagesSlice(...args),
       ...createNoticesSlice(...args),
       ...createSearchSlice(...args),
+      ...createModeSlice(...args),
     }),
     persistOptions,
   ),

@@ -1,12 +1,19 @@
 import { memo } from 'react';
 import { removeImage } from '../state/engineBridge';
 import type { ImageEntry } from '../state/imagesSlice';
-import { selectLabelProbability, selectReferenceCosine, selectTopLabels } from '../state/selectors';
+import {
+  selectLabelProbability,
+  selectOutcome,
+  selectReferenceCosine,
+  selectTopLabels,
+} from '../state/selectors';
 import { useLensStore } from '../state/store';
 import { formatMs, formatPercent } from './format';
 import { ScoreRow } from './ScoreRow';
 
 const TOP_LABELS = 3;
+/** Marks the "none of these" outcome in the card's outcome string (label ids never start with a space). */
+const NONE = ' none';
 
 function statusText(image: ImageEntry): string {
   switch (image.status) {
@@ -43,13 +50,21 @@ export const ImageCard = memo(function ImageCard({ imageId, position, setSize }:
   const referenceCosine = useLensStore((state) => selectReferenceCosine(state, imageId));
   const isReference = useLensStore((state) => state.similarToImageId === imageId);
   const toggleSimilarTo = useLensStore((state) => state.toggleSimilarTo);
+  // Strings, not the outcome object, so the card re-renders only when the decision changes.
+  const outcome = useLensStore((state) => {
+    const decided = selectOutcome(state, imageId);
+    return decided === null ? '' : decided.kind === 'none' ? NONE : decided.labelIds.join('\n');
+  });
+  const isMulti = useLensStore((state) => state.classificationMode === 'multi');
   if (!image) return null;
+  const applied = outcome === NONE ? [] : outcome.split('\n');
 
   return (
     <article
       className="card"
       data-testid="image-card"
       data-status={image.status}
+      data-outcome={outcome === NONE ? 'none' : undefined}
       aria-label={image.name}
       aria-posinset={position}
       aria-setsize={setSize}
@@ -106,10 +121,20 @@ export const ImageCard = memo(function ImageCard({ imageId, position, setSize }:
         <p className="card__name" title={image.name} dir="auto">
           {image.name}
         </p>
+        {outcome === NONE && (
+          <p className="card__none" data-testid="none-of-these">
+            None of these
+          </p>
+        )}
         {topLabels.length > 0 ? (
           <ol className="card__scores" aria-label={`Top labels for ${image.name}`}>
             {topLabels.map((score) => (
-              <ScoreRow key={score.labelId} score={score} isHighlighted={score.labelId === selectedLabelId} />
+              <ScoreRow
+                key={score.labelId}
+                score={score}
+                isHighlighted={score.labelId === selectedLabelId}
+                isApplied={isMulti && applied.includes(score.labelId)}
+              />
             ))}
           </ol>
         ) : (

@@ -4,6 +4,7 @@ import { selectTopLabelCounts, selectTruncatedLabelIds } from '../state/selector
 import { useLensStore } from '../state/store';
 import { LabelRow } from './LabelRow';
 import { LabelTools } from './LabelTools';
+import { ModeControls } from './ModeControls';
 import { PasteLabels } from './PasteLabels';
 
 /** The labels the images are classified into: add with Enter, edit in place, paste a list. */
@@ -50,6 +51,7 @@ export function LabelEditor() {
       </div>
 
       <LabelTools />
+      <ModeControls />
       {isPasting ? (
         <PasteLabels onClose={() => setIsPasting(false)} />
       ) : (

@@ -1,3 +1,4 @@
+import { DEFAULT_LABEL_THRESHOLD } from '../state/modeSlice';
 import { memo, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import { removeLabel, updateLabel } from '../state/engineBridge';
 import type { Label } from '../state/labelsSlice';
@@ -13,6 +14,9 @@ interface LabelRowProps {
 
 /** One label: click to rank the images by it, edit in place, or remove. */
 export const LabelRow = memo(function LabelRow({ label, count, isSelected, isTruncated }: LabelRowProps) {
+  const mode = useLensStore((state) => state.classificationMode);
+  const threshold = useLensStore((state) => state.labelThresholds[label.id] ?? DEFAULT_LABEL_THRESHOLD);
+  const setLabelThreshold = useLensStore((state) => state.setLabelThreshold);
   const toggleSelectedLabel = useLensStore((state) => state.toggleSelectedLabel);
   const [draft, setDraft] = useState<string | null>(null);
   const [isInvalid, setIsInvalid] = useState(false);
@@ -82,11 +86,31 @@ export const LabelRow = memo(function LabelRow({ label, count, isSelected, isTru
           </span>
         )}
         {count > 0 && (
-          <span className="label-row__count" aria-label={`Top label of ${count} images`}>
+          <span
+            className="label-row__count"
+            aria-label={mode === 'multi' ? `Applies to ${count} images` : `Top label of ${count} images`}
+          >
             {count}
           </span>
         )}
       </button>
+      {mode === 'multi' && (
+        <input
+          type="number"
+          className="label-row__threshold"
+          min={1}
+          max={99}
+          step={1}
+          value={Math.round(threshold * 100)}
+          aria-label={`Threshold for ${label.text} (%)`}
+          title="This label applies to an image when its probability reaches this many percent"
+          onChange={(event) => {
+            const percent = Number(event.target.value);
+            if (Number.isFinite(percent) && percent >= 1 && percent <= 99)
+              setLabelThreshold(label.id, percent / 100);
+          }}
+        />
+      )}
       <button
         type="button"
         className="icon-button"

@@ -2,7 +2,16 @@ import type { LabelScore } from '../state/selectors';
 import { formatPercent } from './format';
 
 /** One of an image's top labels: name, probability bar and the raw cosine behind it. */
-export function ScoreRow({ score, isHighlighted }: { score: LabelScore; isHighlighted: boolean }) {
+export function ScoreRow({
+  score,
+  isHighlighted,
+  isApplied = false,
+}: {
+  score: LabelScore;
+  isHighlighted: boolean;
+  /** Multi-label mode: the label applies to the image (its probability reached the label's threshold). */
+  isApplied?: boolean;
+}) {
   const percent = Math.max(0, Math.min(100, score.probability * 100));
   return (
     <li
@@ -10,9 +19,15 @@ export function ScoreRow({ score, isHighlighted }: { score: LabelScore; isHighli
       data-testid="top-label"
       data-label={score.label}
       data-probability={score.probability.toFixed(4)}
+      data-applied={isApplied || undefined}
     >
       <div className="score__line">
         <span className="score__label" title={score.label} dir="auto">
+          {isApplied && (
+            <span className="score__applied" aria-label="applies">
+              ✓{' '}
+            </span>
+          )}
           {score.label}
         </span>
         <span className="score__value">{formatPercent(score.probability)}</span>
