@@ -186,12 +186,13 @@ export const createImagesSlice: StateCreator<LensState, [], [], ImagesSlice> = (
         imageIds: state.imageIds.filter((imageId) => imageId !== id),
         // Ranking by an image that is gone would rank by nothing.
         similarToImageId: state.similarToImageId === id ? null : state.similarToImageId,
+        lightboxImageId: state.lightboxImageId === id ? null : state.lightboxImageId,
       };
     }),
   clearImages: () =>
     set((state) => {
       for (const entry of Object.values(state.images)) revoke(entry.thumbnailUrl);
-      return { images: {}, imageIds: [], run: emptyRun, similarToImageId: null };
+      return { images: {}, imageIds: [], run: emptyRun, similarToImageId: null, lightboxImageId: null };
     }),
   addToRun: (count, now) =>
     set((state) =>

@@ -8,6 +8,7 @@ import { createModelSlice, type ModelSlice } from './modelSlice';
 import { createNoticesSlice, type NoticesSlice } from './noticesSlice';
 import { persistOptions } from './persistence';
 import { createSearchSlice, type SearchSlice } from './searchSlice';
+import { createViewSlice, type ViewSlice } from './viewSlice';
 
 export type LensState = ModelSlice &
   ModelLibrarySlice &
@@ -15,7 +16,8 @@ export type LensState = ModelSlice &
   ImagesSlice &
   NoticesSlice &
   SearchSlice &
-  ModeSlice;
+  ModeSlice &
+  ViewSlice;
 
 /** The app's one store. Components read it with one selector per field; engineBridge.ts writes worker results. */
 export const useLensStore = create<LensState>()(
@@ -28,6 +30,7 @@ export const useLensStore = create<LensState>()(
       ...createNoticesSlice(...args),
       ...createSearchSlice(...args),
       ...createModeSlice(...args),
+      ...createViewSlice(...args),
     }),
     persistOptions,
   ),

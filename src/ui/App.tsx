@@ -1,5 +1,7 @@
 import { DropZone } from './DropZone';
 import { Header } from './Header';
+import { HelpDialog } from './HelpDialog';
+import { Lightbox } from './Lightbox';
 import { LabelEditor } from './LabelEditor';
 import { Notices } from './Notices';
 import { ResultsPanel } from './ResultsPanel';
@@ -21,6 +23,8 @@ export function App() {
         </div>
         <StatusBar />
       </div>
+      <Lightbox />
+      <HelpDialog />
       <Notices />
       <UpdatePrompt />
     </DropZone>

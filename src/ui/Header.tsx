@@ -29,6 +29,14 @@ export function Header() {
         <FilePickers variant="header" />
         <TrySamplesButton className="button button--accent" testId="try-samples" />
         <ModelsButton />
+        <button
+          type="button"
+          className="button button--quiet"
+          aria-haspopup="dialog"
+          onClick={() => useLensStore.getState().setHelpOpen(true)}
+        >
+          Help
+        </button>
         <BackendSelect />
       </div>
     </header>

@@ -56,6 +56,7 @@ export const ImageCard = memo(function ImageCard({ imageId, position, setSize }:
     return decided === null ? '' : decided.kind === 'none' ? NONE : decided.labelIds.join('\n');
   });
   const isMulti = useLensStore((state) => state.classificationMode === 'multi');
+  const openLightbox = useLensStore((state) => state.openLightbox);
   if (!image) return null;
   const applied = outcome === NONE ? [] : outcome.split('\n');
 
@@ -70,11 +71,18 @@ export const ImageCard = memo(function ImageCard({ imageId, position, setSize }:
       aria-setsize={setSize}
     >
       <div className="card__thumb">
-        {image.thumbnailUrl ? (
-          <img src={image.thumbnailUrl} alt={image.name} loading="lazy" decoding="async" draggable={false} />
-        ) : (
-          <div className={`card__placeholder card__placeholder--${image.status}`} aria-hidden="true" />
-        )}
+        <button
+          type="button"
+          className="card__open"
+          aria-label={`Open ${image.name} with all its scores`}
+          onClick={() => openLightbox(imageId)}
+        >
+          {image.thumbnailUrl ? (
+            <img src={image.thumbnailUrl} alt="" loading="lazy" decoding="async" draggable={false} />
+          ) : (
+            <span className={`card__placeholder card__placeholder--${image.status}`} aria-hidden="true" />
+          )}
+        </button>
         {referenceCosine !== null ? (
           <span
             className="card__badge"
