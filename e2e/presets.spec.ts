@@ -4,7 +4,15 @@
  * cache without the text tower; Undo (button and Ctrl+Z) walks label edits back.
  */
 import { readFileSync } from 'node:fs';
-import { expect, snapshot, test, typeLabels, waitForLabelEmbeddings, waitForModel } from './support/lens';
+import {
+  expect,
+  saveScreen,
+  snapshot,
+  test,
+  typeLabels,
+  waitForLabelEmbeddings,
+  waitForModel,
+} from './support/lens';
 import { recordMeasurement } from './support/timings';
 
 interface PresetFile {
@@ -29,6 +37,7 @@ test('presets set labels and templates; ImageNet-1k a second time comes from the
   await choose('CIFAR-10 (10 classes, 18 prompts)');
   await waitForLabelEmbeddings(page, cifar.labels);
   expect((await snapshot(page)).templates).toEqual(cifar.templates);
+  await saveScreen(page, '19-presets');
   await expect(
     page.getByText(/CIFAR-10 \(10 classes, 18 prompts\): 10 labels, 18 prompt templates\./),
   ).toBeVisible();
