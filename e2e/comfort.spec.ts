@@ -5,28 +5,10 @@
  */
 import AxeBuilder from '@axe-core/playwright';
 import type { Page } from '@playwright/test';
-import {
-  expect,
-  readCards,
-  saveScreen,
-  snapshot,
-  test,
-  waitForCardsScored,
-  waitForImagesSettled,
-  waitForLabelEmbeddings,
-  waitForModel,
-} from './support/lens';
-import { sampleLabels, samples } from './support/reference';
+import { expect, readCards, saveScreen, snapshot, test, waitForModel } from './support/lens';
+import { trySamples } from './support/classifyFlow';
+import { sampleLabels } from './support/reference';
 import { recordMeasurement } from './support/timings';
-
-async function loadSamples(page: Page) {
-  await page.goto('/');
-  await waitForModel(page);
-  await page.getByTestId('try-samples').click();
-  await waitForLabelEmbeddings(page, sampleLabels);
-  await waitForImagesSettled(page, samples.length);
-  return waitForCardsScored(page, samples.length);
-}
 
 /** Serious and critical axe findings, as short lines (rule, target) for a readable failure. */
 async function axeProblems(page: Page): Promise<string[]> {
@@ -43,7 +25,7 @@ async function axeProblems(page: Page): Promise<string[]> {
 }
 
 test('the lightbox shows every label score and is driven by the keyboard', async ({ page }) => {
-  const cards = await loadSamples(page);
+  const { cards } = await trySamples(page);
   const first = cards[0]!;
   await page.getByRole('button', { name: `Open ${first.name} with all its scores` }).focus();
   await page.keyboard.press('Enter');
@@ -87,7 +69,7 @@ test('light and dark themes follow the system, and axe finds no serious accessib
   page,
 }) => {
   await page.emulateMedia({ colorScheme: 'dark' });
-  await loadSamples(page);
+  await trySamples(page);
   const background = () =>
     page.evaluate(() => {
       const [r, g, b] = getComputedStyle(document.body).backgroundColor.match(/\d+/g)!.map(Number);

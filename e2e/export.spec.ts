@@ -6,29 +6,12 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Download, Page } from '@playwright/test';
-import {
-  expect,
-  saveScreen,
-  test,
-  waitForCardsScored,
-  waitForImagesSettled,
-  waitForLabelEmbeddings,
-  waitForModel,
-  type CardReading,
-} from './support/lens';
+import type { Download } from '@playwright/test';
+import { expect, saveScreen, test } from './support/lens';
+import { trySamples } from './support/classifyFlow';
 import { manifest, sampleLabels, samples } from './support/reference';
 
 const SAMPLES_DIR = join(process.cwd(), 'public', 'samples');
-
-async function loadSamples(page: Page): Promise<CardReading[]> {
-  await page.goto('/');
-  await waitForModel(page);
-  await page.getByTestId('try-samples').click();
-  await waitForLabelEmbeddings(page, sampleLabels);
-  await waitForImagesSettled(page, samples.length);
-  return waitForCardsScored(page, samples.length);
-}
 
 async function downloadText(download: Download): Promise<string> {
   return readFileSync((await download.path())!, 'utf8');
@@ -37,7 +20,7 @@ async function downloadText(download: Download): Promise<string> {
 test('CSV and JSON hold every score of every image, with the model id, and agree with the cards', async ({
   page,
 }) => {
-  const cards = await loadSamples(page);
+  const { cards } = await trySamples(page);
   const top1 = new Map(cards.map((card) => [card.name, card.top1]));
 
   const [csvDownload] = await Promise.all([
@@ -82,7 +65,7 @@ test('CSV and JSON hold every score of every image, with the model id, and agree
 test('Sort into folders copies each image into its top label folder, or zips them where folders cannot be picked', async ({
   page,
 }) => {
-  const cards = await loadSamples(page);
+  const { cards } = await trySamples(page);
   const expected = cards.map((card) => `${card.top1}/${card.name}`).sort();
 
   // A picked folder: the origin's private file system stands in for the folder picker's answer.

@@ -5,21 +5,11 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Page } from '@playwright/test';
-import {
-  expect,
-  saveScreen,
-  snapshot,
-  test,
-  waitForCardsScored,
-  waitForImagesSettled,
-  waitForLabelEmbeddings,
-  waitForModel,
-  type LensSnapshot,
-} from './support/lens';
-import { sampleLabels, samples, trueLabelOf } from './support/reference';
+import { expect, saveScreen, snapshot, test, waitForLabelEmbeddings } from './support/lens';
+import { trySamples } from './support/classifyFlow';
+import { dot, sampleLabels, trueLabelOf } from './support/reference';
 import { recordMeasurement } from './support/timings';
 
-const dot = (a: readonly number[], b: readonly number[]) => a.reduce((sum, v, i) => sum + v * b[i]!, 0);
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 
 function centroid(vectors: number[][]): number[] {
@@ -35,16 +25,6 @@ function multiLabel(cosines: number[], scale: number, anchor: number | null): nu
   const max = Math.max(...logits);
   const lse = max + Math.log(logits.reduce((sum, l) => sum + Math.exp(l - max), 0));
   return cosines.map((c) => sigmoid(scale * c - lse + Math.log(logits.length)));
-}
-
-async function loadSamples(page: Page): Promise<LensSnapshot> {
-  await page.goto('/');
-  await waitForModel(page);
-  await page.getByTestId('try-samples').click();
-  await waitForLabelEmbeddings(page, sampleLabels);
-  await waitForImagesSettled(page, samples.length);
-  await waitForCardsScored(page, samples.length);
-  return snapshot(page);
 }
 
 /** Per card: the labels it marks as applying (among the three it lists) and whether it says "none of these". */
@@ -63,7 +43,7 @@ function readDecisions(page: Page): Promise<{ name: string; applied: string[]; n
 test('multi-label: each label on its own at its threshold; the cards mark the labels that apply', async ({
   page,
 }) => {
-  const state = await loadSamples(page);
+  const { state } = await trySamples(page);
   const { texts, vectors } = state.labelEmbeddings!;
   const scale = state.model!.logitScale;
   const expectedApplied = (thresholds: Record<string, number>) =>
@@ -125,7 +105,7 @@ test('multi-label: each label on its own at its threshold; the cards mark the la
 test('"none of these": with labels removed, each card says none exactly where the centroid anchor wins', async ({
   page,
 }) => {
-  const state = await loadSamples(page);
+  const { state } = await trySamples(page);
   await page.getByRole('checkbox', { name: 'Allow “none of these”' }).check();
   // Take away the labels of half the samples; the page re-embeds the rest.
   const removed = sampleLabels.slice(0, Math.floor(sampleLabels.length / 2));

@@ -5,32 +5,10 @@
  * the UI, not the demo model's taste.
  */
 import type { Page } from '@playwright/test';
-import {
-  dropFiles,
-  expect,
-  saveScreen,
-  snapshot,
-  test,
-  waitForCardsScored,
-  waitForImagesSettled,
-  waitForLabelEmbeddings,
-  waitForModel,
-  type LensSnapshot,
-} from './support/lens';
-import { reference, sampleLabels, samples } from './support/reference';
+import { dropFiles, expect, saveScreen, test, waitForImagesSettled } from './support/lens';
+import { trySamples } from './support/classifyFlow';
+import { dot, reference, samples } from './support/reference';
 import { recordMeasurement } from './support/timings';
-
-const dot = (a: readonly number[], b: readonly number[]) => a.reduce((sum, v, i) => sum + v * b[i]!, 0);
-
-async function loadSamples(page: Page): Promise<LensSnapshot> {
-  await page.goto('/');
-  await waitForModel(page);
-  await page.getByTestId('try-samples').click();
-  await waitForLabelEmbeddings(page, sampleLabels);
-  await waitForImagesSettled(page, samples.length);
-  await waitForCardsScored(page, samples.length);
-  return snapshot(page);
-}
 
 function cardNames(page: Page): Promise<string[]> {
   return page
@@ -53,7 +31,7 @@ async function shownCosines(page: Page): Promise<{ name: string; cosine: number 
 test('a text search ranks every image by cosine as you type, and the slider hides weak matches', async ({
   page,
 }) => {
-  const state = await loadSamples(page);
+  const { state } = await trySamples(page);
   // The query is a label written out with the template, so its embedding is that label's, which the page reports.
   const label = 'red star';
   const query = reference.template.replace('{}', label);
@@ -104,7 +82,7 @@ test('a text search ranks every image by cosine as you type, and the slider hide
 test('"Similar" ranks every image by image-to-image cosine, and near-duplicates are grouped', async ({
   page,
 }) => {
-  const state = await loadSamples(page);
+  const { state } = await trySamples(page);
   const byName = new Map(state.images.map((image) => [image.name, image.embedding!]));
   const chosen = 'blue-star.png';
   const expected = state.images

@@ -5,6 +5,8 @@
  */
 import type { Page } from '@playwright/test';
 import {
+  snapshot,
+  waitForModel,
   dropFiles,
   expect,
   median,
@@ -17,7 +19,16 @@ import {
   type CardReading,
   type LensSnapshot,
 } from './lens';
-import { cosine, expectedAccuracy, expectedTop1, minCosineFor, reference, trueLabelOf } from './reference';
+import {
+  cosine,
+  expectedAccuracy,
+  expectedTop1,
+  minCosineFor,
+  reference,
+  sampleLabels,
+  samples,
+  trueLabelOf,
+} from './reference';
 import { recordMeasurement } from './timings';
 
 export interface ClassifiedSamples {
@@ -126,4 +137,18 @@ export async function recordRun(
 
 function round(value: number): number {
   return Math.round(value * 100) / 100;
+}
+
+/**
+ * Opens the app, waits for the model and clicks "Try the samples"; returns once every sample card shows its top
+ * label, with the cards in grid order and the page's state.
+ */
+export async function trySamples(page: Page): Promise<{ cards: CardReading[]; state: LensSnapshot }> {
+  await page.goto('/');
+  await waitForModel(page);
+  await page.getByTestId('try-samples').click();
+  await waitForLabelEmbeddings(page, sampleLabels);
+  await waitForImagesSettled(page, samples.length);
+  const cards = await waitForCardsScored(page, samples.length);
+  return { cards, state: await snapshot(page) };
 }

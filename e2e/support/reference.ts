@@ -81,6 +81,11 @@ export function minCosineFor(dtype: string): number {
   return dtype === 'fp32' ? 0.9999 : 0.99;
 }
 
+/** Dot product: the cosine of two L2-normalised embeddings, computed as the page computes it. */
+export function dot(a: readonly number[], b: readonly number[]): number {
+  return a.reduce((sum, value, i) => sum + value * b[i]!, 0);
+}
+
 export function cosine(a: readonly number[], b: readonly number[]): number {
   if (a.length !== b.length)
     throw new Error(`Vectors of length ${a.length} and ${b.length} cannot be compared.`);

@@ -24,6 +24,7 @@ export function BackendSelect() {
     <label className="backend-select">
       <span className="backend-select__caption">Backend</span>
       <select
+        className="select"
         data-testid="backend-select"
         aria-label="Inference backend"
         value={preference}
