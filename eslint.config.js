@@ -7,6 +7,7 @@ export default tseslint.config(
   {
     ignores: [
       'dist/',
+      '.gpu/',
       'dev-dist/',
       'node_modules/',
       'models/.artifacts/',
@@ -26,6 +27,11 @@ export default tseslint.config(
   {
     files: ['*.{js,ts,mjs}', 'scripts/**/*.{js,ts,mjs}', 'e2e/**/*.ts', 'models/**/*.mjs'],
     languageOptions: { globals: { ...globals.node } },
+  },
+  {
+    // Node with Dawn's WebGPU globals (GPUQueue…) installed at run time.
+    files: ['bench/gpu/**/*.mjs'],
+    languageOptions: { globals: { ...globals.node, ...globals.browser } },
   },
   {
     rules: {
