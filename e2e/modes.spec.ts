@@ -46,7 +46,7 @@ test('multi-label: each label on its own at its threshold; the cards mark the la
   const { state } = await trySamples(page);
   const { texts, vectors } = state.labelEmbeddings!;
   const scale = state.model!.logitScale;
-  const expectedApplied = (thresholds: Record<string, number>) =>
+  const expectedApplied = (thresholds: Record<string, number>, shown = 3) =>
     new Map(
       state.images.map((image) => {
         const p = multiLabel(
@@ -59,7 +59,7 @@ test('multi-label: each label on its own at its threshold; the cards mark the la
         return [
           image.name,
           ranked
-            .slice(0, 3)
+            .slice(0, shown)
             .filter((entry) => entry.p >= (thresholds[entry.label] ?? 0.5))
             .map((e) => e.label),
         ];
@@ -83,6 +83,32 @@ test('multi-label: each label on its own at its threshold; the cards mark the la
   await expect
     .poll(async () => new Map((await readDecisions(page)).map((c) => [c.name, c.applied])))
     .toEqual(expected);
+
+  // Sort into folders copies each image into the folder of every label that applies (all labels, not only the
+  // three a card lists); the origin's private file system stands in for the picked folder.
+  const applied = expectedApplied({ [label]: 0.99 }, texts.length);
+  const expectedPaths = [...applied]
+    .flatMap(([name, labels]) => (labels.length > 0 ? labels : ['none of these']).map((l) => `${l}/${name}`))
+    .sort();
+  await page.evaluate(() => {
+    (
+      window as unknown as { showDirectoryPicker: () => Promise<FileSystemDirectoryHandle> }
+    ).showDirectoryPicker = async () =>
+      (await navigator.storage.getDirectory()).getDirectoryHandle('sorted-multi', { create: true });
+  });
+  await page.getByRole('button', { name: 'Sort into folders' }).click();
+  await expect(page.getByText(/^Sorted 24 images into \d+ folders/)).toBeVisible();
+  const written = await page.evaluate(async () => {
+    const root = await (await navigator.storage.getDirectory()).getDirectoryHandle('sorted-multi');
+    const out: string[] = [];
+    for await (const [folderName, folder] of root as unknown as AsyncIterable<[string, FileSystemHandle]>) {
+      if (folder.kind !== 'directory') continue;
+      for await (const [fileName] of folder as unknown as AsyncIterable<[string, FileSystemHandle]>)
+        out.push(`${folderName}/${fileName}`);
+    }
+    return out.sort();
+  });
+  expect(written).toEqual(expectedPaths);
 
   // The export writes the applied labels as the outcome.
   const [download] = await Promise.all([

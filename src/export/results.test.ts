@@ -88,3 +88,13 @@ describe('folderPlan', () => {
     ]);
   });
 });
+
+describe('folderPlan in multi-label mode', () => {
+  it('copies an image into the folder of each label that applies', () => {
+    const plan = folderPlan([{ ...images[0]!, id: '1', name: 'a.png', folders: ['red star', 'blue star'] }]);
+    expect(plan).toEqual([
+      { imageId: '1', folder: 'red star', name: 'a.png' },
+      { imageId: '1', folder: 'blue star', name: 'a.png' },
+    ]);
+  });
+});

@@ -18,6 +18,8 @@ export interface ExportImage {
   scores: ExportScore[];
   /** The outcome shown for the image: a label, 'none of these', or null when it has no scores. */
   top: string | null;
+  /** Sort into folders: the folders the image goes into (multi-label: one per applied label); default [top]. */
+  folders?: string[];
   error: string | null;
 }
 
@@ -97,21 +99,24 @@ export interface PlannedFile {
 }
 
 /**
- * One folder per top label ("none of these" and images without a result get their own folders); two files of
- * one name in a folder become "name (2).ext", as file managers do.
+ * One folder per top label ("none of these" and images without a result get their own folders; in multi-label mode
+ * an image goes into the folder of each label that applies); two files of one name in a folder become
+ * "name (2).ext", as file managers do.
  */
 export function folderPlan(images: readonly ExportImage[]): PlannedFile[] {
   const taken = new Map<string, Set<string>>();
-  return images.map((image) => {
-    const folder = safeName(image.top ?? 'not classified');
-    const names = taken.get(folder) ?? new Set<string>();
-    taken.set(folder, names);
-    const original = safeName(image.name.split(/[\\/]/).pop() ?? image.name, 'image');
-    const dot = original.lastIndexOf('.');
-    const [stem, ext] = dot > 0 ? [original.slice(0, dot), original.slice(dot)] : [original, ''];
-    let name = original;
-    for (let n = 2; names.has(name.toLowerCase()); n++) name = `${stem} (${n})${ext}`;
-    names.add(name.toLowerCase());
-    return { imageId: image.id, folder, name };
-  });
+  return images.flatMap((image) =>
+    (image.folders ?? [image.top ?? 'not classified']).map((label) => {
+      const folder = safeName(label);
+      const names = taken.get(folder) ?? new Set<string>();
+      taken.set(folder, names);
+      const original = safeName(image.name.split(/[\\/]/).pop() ?? image.name, 'image');
+      const dot = original.lastIndexOf('.');
+      const [stem, ext] = dot > 0 ? [original.slice(0, dot), original.slice(dot)] : [original, ''];
+      let name = original;
+      for (let n = 2; names.has(name.toLowerCase()); n++) name = `${stem} (${n})${ext}`;
+      names.add(name.toLowerCase());
+      return { imageId: image.id, folder, name };
+    }),
+  );
 }

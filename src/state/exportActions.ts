@@ -87,9 +87,13 @@ export async function sortIntoFolders(): Promise<void> {
       ({ written, missing } = result);
       downloadBlob(result.zip, `${baseName(snapshot)}-sorted.zip`);
     }
-    const left = missing > 0 ? ` ${plural(missing, 'image')} could not be copied: add the files again.` : '';
+    const left =
+      missing > 0 ? ` ${plural(missing, 'copy', 'copies')} could not be made: add the files again.` : '';
+    // Multi-label mode puts an image into each folder whose label applies: say so when that made extra copies.
+    const images = new Set(plan.filter((item) => imageFileOf(item.imageId)).map((item) => item.imageId)).size;
+    const copies = written > images ? ` (${written} copies: one in each folder whose label applies)` : '';
     store.pushNotice(
-      `Sorted ${plural(written, 'image')} into ${plural(folders, 'folder')}${picker ? '' : ' (zip download)'}.${left}`,
+      `Sorted ${plural(images, 'image')} into ${plural(folders, 'folder')}${copies}${picker ? '' : ' (zip download)'}.${left}`,
       missing > 0 ? 'error' : 'info',
     );
   } catch (error) {

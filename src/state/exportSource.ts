@@ -33,11 +33,9 @@ export function exportSnapshot(state: LensState, now = new Date()): ExportSnapsh
       }))
       .sort((a, b) => b.probability - a.probability);
     const outcome = selectOutcome(state, id);
-    const top =
-      outcome?.kind === 'labels'
-        ? outcome.labelIds.map((labelId) => textOf.get(labelId)).join('; ')
-        : NONE_OF_THESE;
-    return [{ id, name: image.name, scores: ranked, top, error: null }];
+    const applied = outcome?.kind === 'labels' ? outcome.labelIds.map((labelId) => textOf.get(labelId)!) : [];
+    const folders = applied.length > 0 ? applied : [NONE_OF_THESE];
+    return [{ id, name: image.name, scores: ranked, top: folders.join('; '), folders, error: null }];
   });
   return {
     context: {
