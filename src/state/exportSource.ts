@@ -3,7 +3,7 @@
  * them, and the model and label set they came from.
  */
 import type { ExportContext, ExportImage } from '../export/results';
-import { scoreImage, selectOutcome, selectRankedImageIds, selectScoringRule } from './selectors';
+import { selectAllLabelScores, selectOutcome, selectRankedImageIds, selectScoringRule } from './selectors';
 import type { LensState } from './store';
 
 /** The outcome written for an image no label applies to. */
@@ -23,15 +23,12 @@ export function exportSnapshot(state: LensState, now = new Date()): ExportSnapsh
   const images = selectRankedImageIds(state).flatMap((id): ExportImage[] => {
     const image = state.images[id];
     if (!image) return [];
-    const scores = image.embedding ? scoreImage(image.embedding, labels, rule) : null;
-    if (!scores) return [{ id, name: image.name, scores: [], top: null, error: image.error }];
-    const ranked = labels.labelTexts
-      .map((label, index) => ({
-        label,
-        probability: scores.probabilities[index] ?? 0,
-        cosine: scores.cosines[index] ?? 0,
-      }))
-      .sort((a, b) => b.probability - a.probability);
+    const ranked = selectAllLabelScores(state, id).map(({ label, probability, cosine }) => ({
+      label,
+      probability,
+      cosine,
+    }));
+    if (ranked.length === 0) return [{ id, name: image.name, scores: [], top: null, error: image.error }];
     const outcome = selectOutcome(state, id);
     const applied = outcome?.kind === 'labels' ? outcome.labelIds.map((labelId) => textOf.get(labelId)!) : [];
     const folders = applied.length > 0 ? applied : [NONE_OF_THESE];

@@ -148,6 +148,11 @@ export function selectTopLabels(state: LensState, imageId: string, k = 3): Label
   return top;
 }
 
+/** Every label's score for one image, most probable first (the lightbox and the export); cached like the top k. */
+export function selectAllLabelScores(state: LensState, imageId: string): LabelScore[] {
+  return selectTopLabels(state, imageId, Number.POSITIVE_INFINITY);
+}
+
 const rankImages = memoLast(
   (
     imageIds: string[],

@@ -1,33 +1,21 @@
 import { useEffect, useMemo } from 'react';
 import { imageFileOf } from '../state/imagePipeline';
-import { scoreImage, selectRankedImageIds, selectScoringRule } from '../state/selectors';
+import { selectAllLabelScores, selectRankedImageIds, type LabelScore } from '../state/selectors';
 import { useLensStore } from '../state/store';
 import { formatPercent } from './format';
 import { ModalDialog } from './ModalDialog';
+
+const NO_SCORES: LabelScore[] = [];
 
 /** Every label's probability and cosine for one image, best first, beside the image at full size. */
 export function Lightbox() {
   const imageId = useLensStore((state) => state.lightboxImageId);
   const openLightbox = useLensStore((state) => state.openLightbox);
   const image = useLensStore((state) => (imageId ? state.images[imageId] : undefined));
-  const labels = useLensStore((state) => state.labelEmbeddings);
-  const rule = useLensStore(selectScoringRule);
+  const scores = useLensStore((state) => (imageId ? selectAllLabelScores(state, imageId) : NO_SCORES));
   const order = useLensStore(selectRankedImageIds);
   // The original only for an image that decoded here (a refused file, e.g. a decompression bomb, is never shown).
   const fullUrl = useFullSizeUrl(image?.status === 'done' ? imageId : null);
-
-  const scores = useMemo(() => {
-    if (!image?.embedding || !labels || !rule) return [];
-    const scored = scoreImage(image.embedding, labels, rule);
-    if (!scored) return [];
-    return labels.labelTexts
-      .map((label, index) => ({
-        label,
-        probability: scored.probabilities[index] ?? 0,
-        cosine: scored.cosines[index] ?? 0,
-      }))
-      .sort((a, b) => b.probability - a.probability);
-  }, [image, labels, rule]);
 
   const position = imageId ? order.indexOf(imageId) : -1;
   const step = (delta: number) => {
