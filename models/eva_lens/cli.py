@@ -49,6 +49,15 @@ def cmd_random_checkpoint(a: argparse.Namespace) -> None:
     print(make_random_checkpoint(a.arch, a.layout, a.out, seed=a.seed))
 
 
+def cmd_hub_recipe(a: argparse.Namespace) -> None:
+    from .skeleton import build_hub_recipe, record_known_probe
+
+    if not a.known_only:
+        build_hub_recipe(a.arch, Path(a.out), dtypes=_dtypes(a.dtypes))
+    for checkpoint in a.known_checkpoint or []:
+        record_known_probe(Path(a.out), checkpoint, a.note)
+
+
 def cmd_train_demo(a: argparse.Namespace) -> None:
     from .demo import package_demo, train_and_package
 
@@ -99,6 +108,15 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--out", required=True)
     r.add_argument("--seed", type=int, default=0)
     r.set_defaults(run=cmd_random_checkpoint)
+
+    h = sub.add_parser("hub-recipe", help="graph skeletons + weight map for building a model in the browser (#9)")
+    h.add_argument("--arch", required=True)
+    h.add_argument("--out", required=True, help="e.g. public/hub/EVA02-CLIP-B-16")
+    h.add_argument("--dtypes", default="int8,q4")
+    h.add_argument("--known-checkpoint", action="append", help="record this checkpoint's PyTorch probe embeddings")
+    h.add_argument("--note", default="", help="what the known checkpoint is")
+    h.add_argument("--known-only", action="store_true", help="only record --known-checkpoint probes")
+    h.set_defaults(run=cmd_hub_recipe)
 
     t = sub.add_parser("train-demo", help="train the embedded demo model and package it with its samples")
     t.add_argument("--steps", type=int, default=1800)

@@ -242,6 +242,9 @@ class _GraphEditor:
         self.names.update(v.name for v in graph.input)
         self.names.update(v.name for v in graph.output)
         self.replaced: set[str] = set()  # initializers that may have lost their last consumer
+        # Where each added initializer comes from ({"from": source initializer, "kind": …, "part": …}), so that a
+        # graph skeleton can say how the browser recomputes it from the source weight (skeleton.py, issue #9).
+        self.origins: dict[str, dict] = {}
 
     def unique(self, base: str) -> str:
         name, i = base, 1
@@ -258,11 +261,13 @@ class _GraphEditor:
     def cast(self, src: str, dst: str, to: int, name: str) -> onnx.NodeProto:
         return self.node("Cast", [src], [dst], name, to=to)
 
-    def add_initializer(self, array: np.ndarray, base: str) -> str:
+    def add_initializer(self, array: np.ndarray, base: str, origin: dict | None = None) -> str:
         name = self.unique(base)
         tensor = numpy_helper.from_array(np.ascontiguousarray(array), name)
         self.graph.initializer.append(tensor)
         self.initializers[name] = tensor
+        if origin is not None:
+            self.origins[name] = origin
         return name
 
     def float_matrix(self, name: str) -> np.ndarray | None:
@@ -367,10 +372,17 @@ def _bias_nodes(editor: _GraphEditor, lin: _Linear, product: str) -> list[onnx.N
 MatMulEmitter = Callable[[_GraphEditor, _Linear, str], list[onnx.NodeProto]]
 
 
-def _rewrite(model: onnx.ModelProto, emit_matmul: MatMulEmitter, gather_min_rows: int) -> onnx.ModelProto:
+def _linear_origin(lin: _Linear, kind: str, part: str, **extra) -> dict:
+    return {"from": lin.weight_name, "transpose": lin.transpose, "alpha": lin.alpha, "kind": kind, "part": part, **extra}
+
+
+def _rewrite(
+    model: onnx.ModelProto, emit_matmul: MatMulEmitter, gather_min_rows: int, origins: dict | None = None
+) -> onnx.ModelProto:
     """Copy ``model`` and replace its constant-weight linear nodes and large float Gathers.
 
     ``emit_matmul(editor, lin, out)`` returns nodes computing ``activation @ W`` into ``out`` (bias excluded).
+    ``origins``, when given, receives each new weight initializer's origin (see ``_GraphEditor.origins``).
     """
     out_model = onnx.ModelProto()
     out_model.CopyFrom(model)
@@ -396,6 +408,9 @@ def _rewrite(model: onnx.ModelProto, emit_matmul: MatMulEmitter, gather_min_rows
     del graph.node[:]
     graph.node.extend(new_nodes)
     editor.drop_unused()
+    if origins is not None:
+        kept = {t.name for t in graph.initializer}
+        origins.update({name: o for name, o in editor.origins.items() if name in kept})
     return out_model
 
 
@@ -418,8 +433,10 @@ def _int8_gather_nodes(
     if name not in cache:
         q, scale = quantize_int8_rows(table)
         cache[name] = (
-            editor.add_initializer(q, f"{name}.int8"),  # [V, D] int8
-            editor.add_initializer(scale.reshape(-1, 1), f"{name}.row_scale"),  # [V, 1] float32
+            editor.add_initializer(q, f"{name}.int8", {"from": name, "kind": "int8_rows", "part": "q"}),  # [V, D]
+            editor.add_initializer(  # [V, 1] float32
+                scale.reshape(-1, 1), f"{name}.row_scale", {"from": name, "kind": "int8_rows", "part": "scale"}
+            ),
         )
     q_name, scale_name = cache[name]
     ids, out = node.input[1], node.output[0]
@@ -439,7 +456,9 @@ def _int8_gather_nodes(
 # int8
 
 
-def quantize_int8(model: onnx.ModelProto, gather_min_rows: int = GATHER_MIN_ROWS) -> onnx.ModelProto:
+def quantize_int8(
+    model: onnx.ModelProto, gather_min_rows: int = GATHER_MIN_ROWS, origins: dict | None = None
+) -> onnx.ModelProto:
     """Dynamic int8 quantization for onnxruntime-web's WASM backend.
 
     Every ``MatMul`` whose B is a 2-D float32 initializer ``[K, N]``, and every ``Gemm`` (transA 0) with a constant B
@@ -452,7 +471,7 @@ def quantize_int8(model: onnx.ModelProto, gather_min_rows: int = GATHER_MIN_ROWS
     with ``W_i8, w_scale = quantize_int8_columns(W)``. uint8 × int8 is the pair ORT's CPU kernels (and hence WASM)
     run with its fast u8s8 path; all four u8/s8 pairs run in 1.30. A weight shared by several nodes is quantized once.
     ``Gather`` on a 2-D float32 initializer with at least ``gather_min_rows`` rows becomes a per-row int8 table
-    (:func:`quantize_int8_rows`). Conv and every other op stay float32.
+    (:func:`quantize_int8_rows`). Conv and every other op stay float32. ``origins``: see :func:`_rewrite`.
     """
     weights: dict[tuple[str, bool, float], tuple[str, str]] = {}
     activations: dict[str, tuple[str, str, str]] = {}
@@ -464,7 +483,10 @@ def quantize_int8(model: onnx.ModelProto, gather_min_rows: int = GATHER_MIN_ROWS
         if key not in weights:
             q, scale = quantize_int8_columns(_linear_weight(editor, lin))
             base = _weight_base(lin)
-            weights[key] = (editor.add_initializer(q, f"{base}.int8"), editor.add_initializer(scale, f"{base}.scale"))
+            weights[key] = (
+                editor.add_initializer(q, f"{base}.int8", _linear_origin(lin, "int8_columns", "q")),
+                editor.add_initializer(scale, f"{base}.scale", _linear_origin(lin, "int8_columns", "scale")),
+            )
         w_q, w_scale = weights[key]
         if "zero" not in state:
             state["zero"] = editor.add_initializer(np.array(0, dtype=np.int8), "eva_lens.int8_zero_point")
@@ -486,7 +508,7 @@ def quantize_int8(model: onnx.ModelProto, gather_min_rows: int = GATHER_MIN_ROWS
         ]
         return nodes
 
-    return _rewrite(model, emit, gather_min_rows)
+    return _rewrite(model, emit, gather_min_rows, origins)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -529,6 +551,7 @@ def quantize_q4(
     accuracy_level: int = 0,
     gather_min_rows: int = GATHER_MIN_ROWS,
     eight_bit_nodes: str | None = EVA_EIGHT_BIT_NODES,
+    origins: dict | None = None,
 ) -> onnx.ModelProto:
     """4-bit weight-only quantization with ``com.microsoft.MatMulNBits`` (bits 4; bits 8 for ``eight_bit_nodes``).
 
@@ -557,10 +580,15 @@ def quantize_q4(
             else:
                 q4 = quantize_q4_blocks(_linear_weight(editor, lin), block_size)
                 packed, scales_, zps_, k_, n_ = q4.packed, q4.scales, q4.zero_points, q4.k, q4.n
+            kind = f"q{bits}_blocks"
             weights[key] = (
-                editor.add_initializer(packed, f"{base}.q{bits}"),
-                editor.add_initializer(scales_, f"{base}.q{bits}_scales"),
-                editor.add_initializer(zps_, f"{base}.q{bits}_zero_points"),
+                editor.add_initializer(packed, f"{base}.q{bits}", _linear_origin(lin, kind, "codes", blockSize=block_size)),
+                editor.add_initializer(
+                    scales_, f"{base}.q{bits}_scales", _linear_origin(lin, kind, "scales", blockSize=block_size)
+                ),
+                editor.add_initializer(
+                    zps_, f"{base}.q{bits}_zero_points", _linear_origin(lin, kind, "zero_points", blockSize=block_size)
+                ),
                 k_,
                 n_,
             )
@@ -579,7 +607,7 @@ def quantize_q4(
         )
         return [node]
 
-    quantized = _rewrite(model, emit, gather_min_rows)
+    quantized = _rewrite(model, emit, gather_min_rows, origins)
     _ensure_ms_opset(quantized)
     return quantized
 

@@ -13,6 +13,7 @@ and a test re-applies the map to the checkpoint and compares with the exported g
 from __future__ import annotations
 
 import hashlib
+import json
 from typing import Mapping
 
 import numpy as np
@@ -109,3 +110,274 @@ def strip(graph: onnx.ModelProto, mapped: Mapping[str, dict]) -> onnx.ModelProto
             tensor.ClearField("raw_data")
             tensor.ClearField("float_data")
     return skeleton
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Hub build recipes: the finished (quantized) ONNX file of each tower, with holes where the weights go.
+#
+# The browser never writes protobuf. The toolchain serializes the finished graph exactly as ``convert`` saves it,
+# cuts out the bytes of every weight initializer (their lengths depend only on shapes, so every length prefix around
+# them is already right) and records, per hole, its byte offset, the hub tensor and what to do to it. Filling the
+# holes with the weights of any checkpoint of the architecture gives the file ``convert`` writes for it, byte for byte.
+
+RECIPE_SCHEMA_VERSION = 1
+#: The dtypes the browser builds: int8 for WASM, q4 (MatMulNBits) for WebGPU; fp32 only in tests.
+HUB_BUILD_DTYPES = ("int8", "q4")
+_QUANTIZERS = {"fp32": None, "int8": "quantize_int8", "q4": "quantize_q4"}
+_ITEMSIZE = {TensorProto.FLOAT: 4, TensorProto.INT8: 1, TensorProto.UINT8: 1, TensorProto.FLOAT16: 2}
+
+
+def convert_with_origins(graph: onnx.ModelProto, dtype: str) -> tuple[onnx.ModelProto, dict[str, dict]]:
+    """``package.CONVERTERS[dtype](graph)`` plus where each new weight initializer comes from."""
+    from eva_lens import quantize
+
+    if dtype not in _QUANTIZERS:
+        raise ValueError(f"the browser cannot build dtype {dtype!r}; choose from {list(_QUANTIZERS)}")
+    name = _QUANTIZERS[dtype]
+    if name is None:
+        return graph, {}
+    origins: dict[str, dict] = {}
+    return getattr(quantize, name)(graph, origins=origins), origins
+
+
+def hole_sources(converted: onnx.ModelProto, mapped: Mapping[str, dict], origins: Mapping[str, dict]) -> dict:
+    """For each initializer of ``converted`` made from checkpoint weights: its hub tensor, ops and encoding."""
+    out: dict[str, dict] = {}
+    for tensor in converted.graph.initializer:
+        origin = origins.get(tensor.name)
+        if origin is not None:
+            source = mapped.get(origin["from"])
+            if source is None:
+                continue  # quantized from a constant the checkpoint does not hold: stays in the skeleton
+            if origin.get("alpha", 1.0) != 1.0:
+                raise ValueError(f"{tensor.name}: Gemm alpha {origin['alpha']} is not supported by the browser build")
+            ops = list(source["ops"]) + ([{"op": "transpose"}] if origin.get("transpose") else [])
+            encode = {"kind": origin["kind"], "part": origin["part"]}
+            if "blockSize" in origin:
+                encode["blockSize"] = origin["blockSize"]
+            out[tensor.name] = {"hub": source["hub"], "ops": ops, "encode": encode, "dataType": tensor.data_type}
+        elif tensor.name in mapped:
+            if tensor.data_type != TensorProto.FLOAT:
+                raise ValueError(f"{tensor.name}: expected float32, found ONNX data type {tensor.data_type}")
+            source = mapped[tensor.name]
+            out[tensor.name] = {"hub": source["hub"], "ops": list(source["ops"]), "encode": {"kind": "float32"},
+                                "dataType": tensor.data_type}
+    return out
+
+
+def serialize_with_holes(model: onnx.ModelProto, names: set[str]) -> tuple[bytes, list[dict], int]:
+    """``model`` serialized as ``onnx.save`` writes it, minus the raw bytes of the initializers ``names``.
+
+    Returns ``(skeleton, holes, total)``: each hole ``{"name", "at", "bytes"}`` is where that initializer's raw data
+    starts in the finished file; ``skeleton`` is the finished file with the holes cut out. The holes are found by
+    filling them with distinct random bytes first (real weights may repeat, e.g. zero biases).
+    """
+    marked = onnx.ModelProto()
+    marked.CopyFrom(model)
+    rng = np.random.default_rng(1234)
+    markers: dict[str, bytes] = {}
+    for tensor in marked.graph.initializer:
+        if tensor.name not in names:
+            continue
+        if not tensor.raw_data:
+            raise ValueError(f"{tensor.name}: initializer without raw_data cannot be a hole")
+        markers[tensor.name] = rng.integers(0, 256, len(tensor.raw_data), dtype=np.uint8).tobytes()
+        tensor.raw_data = markers[tensor.name]
+    data = marked.SerializeToString()
+    holes = []
+    for name, marker in markers.items():
+        at = data.find(marker)
+        if at < 0 or data.find(marker, at + 1) >= 0:
+            raise ValueError(f"{name}: could not locate its bytes in the serialized graph")
+        holes.append({"name": name, "at": at, "bytes": len(marker)})
+    holes.sort(key=lambda h: h["at"])
+    pieces, cursor = [], 0
+    for hole in holes:
+        pieces.append(data[cursor:hole["at"]])
+        cursor = hole["at"] + hole["bytes"]
+    pieces.append(data[cursor:])
+    return b"".join(pieces), holes, len(data)
+
+
+def encode_weight(value: np.ndarray, encode: Mapping) -> np.ndarray:
+    """The bytes (as an array) of one hole from the float32 weight the ops made (the reference for the browser)."""
+    from eva_lens import quantize
+
+    kind, part = encode["kind"], encode.get("part")
+    if kind == "float32":
+        return np.asarray(value, dtype=np.float32)
+    if kind == "int8_columns":
+        q, scale = quantize.quantize_int8_columns(value)
+        return q if part == "q" else scale
+    if kind == "int8_rows":
+        q, scale = quantize.quantize_int8_rows(value)
+        return q if part == "q" else scale
+    if kind == "q4_blocks":
+        q4 = quantize.quantize_q4_blocks(value, encode["blockSize"])
+        return {"codes": q4.packed, "scales": q4.scales, "zero_points": q4.zero_points}[part]
+    if kind == "q8_blocks":
+        q8 = quantize.quantize_q8_blocks(value, encode["blockSize"])
+        return {"codes": q8.codes, "scales": q8.scales, "zero_points": q8.zero_points}[part]
+    raise ValueError(f"unknown encoding {kind!r}")
+
+
+def assemble(skeleton: bytes, output: Mapping, hub: Mapping[str, np.ndarray]) -> bytes:
+    """The finished ONNX file of one recipe output from hub tensors (Python twin of src/engine/hubBuild)."""
+    out = bytearray(output["bytes"])
+    cursor = 0  # in the skeleton
+    written = 0  # in the output
+    for hole in output["holes"]:
+        gap = hole["at"] - written
+        out[written:hole["at"]] = skeleton[cursor:cursor + gap]
+        cursor += gap
+        data = encode_weight(apply_ops(hub[hole["hub"]], hole["ops"]), hole["encode"]).tobytes()
+        if len(data) != hole["bytes"]:
+            raise ValueError(f"{hole['name']}: {len(data)} bytes made for a {hole['bytes']}-byte hole")
+        out[hole["at"]:hole["at"] + hole["bytes"]] = data
+        written = hole["at"] + hole["bytes"]
+    out[written:] = skeleton[cursor:]
+    return bytes(out)
+
+
+def display_name(arch: str) -> str:
+    """'EVA02-CLIP-B-16' → 'EVA02-CLIP-B/16', 'EVA02-CLIP-L-14-336' → 'EVA02-CLIP-L/14-336' (as the papers write them)."""
+    import re
+
+    return re.sub(r"-([A-Za-z])-(\d+)", r"-\1/\2", arch, count=1)
+
+
+def _manifest_template(config, model_id: str) -> dict:
+    from eva_lens.manifest import SCHEMA_VERSION
+
+    repo = config.published.get("hub_repo", "")
+    return {
+        "schemaVersion": SCHEMA_VERSION,
+        "id": model_id,
+        "name": f"{display_name(config.name)} (from the official weights)",
+        "architecture": config.name,
+        "description": f"{config.name} built in this browser from open_clip_model.safetensors of {repo}.",
+        "license": "MIT (EVA-CLIP weights, BAAI; CLIP BPE vocabulary MIT, OpenAI)",
+        "source": f"https://huggingface.co/{repo}",
+        "embedDim": config.embed_dim,
+        "image": {
+            "size": config.vision.image_size,
+            "mean": list(config.mean),
+            "std": list(config.std),
+            "resizeMode": "shortest",
+            "interpolation": "bicubic",
+        },
+        "text": {"contextLength": config.text.context_length, "bosTokenId": 49406, "eosTokenId": 49407,
+                 "padTokenId": 0},
+        "metrics": {k: v for k, v in config.published.items() if isinstance(v, (int, float))},
+    }
+
+
+#: Where the app serves the CLIP tokenizer.json (the demo model's; every EVA-CLIP uses the same), from a recipe folder.
+APP_TOKENIZER_PATH = "../../models/eva-lens-demo/tokenizer.json"
+
+
+def build_hub_recipe(arch: str, out_dir, dtypes=HUB_BUILD_DTYPES, seed: int = 0, log=print,
+                     tokenizer_path: str = APP_TOKENIZER_PATH) -> dict:
+    """Write ``recipe.json`` and ``<tower>.<dtype>.skeleton`` for ``arch`` into ``out_dir``.
+
+    The graphs are exported from random weights (every tensor distinct, so the weight map is unambiguous); the
+    recipe does not depend on them: the tests rebuild ``convert``'s files for other weights from it.
+    """
+    from pathlib import Path
+
+    import torch
+
+    from eva_lens.checkpoint import param_specs
+    from eva_lens.clip import EvaClip
+    from eva_lens.config import load_config
+    from eva_lens.export_onnx import export_image_tower, export_text_tower
+    import tempfile
+
+    from eva_lens.manifest import DTYPES, PROBE_TEXT_IDS, sha256_file
+    from eva_lens.tokenizer import export_tokenizer
+    from eva_lens.random_checkpoint import random_state
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    config = load_config(arch)
+    state = random_state(config, seed)
+    model = EvaClip(config).eval()
+    model.load_state_dict({k: torch.from_numpy(v) for k, v in state.items()}, strict=True)
+    specs = {eva_to_open_clip_name(s.name): list(s.shape) for s in param_specs(config)}
+    scale_name = next(name for name in specs if name.endswith("logit_scale"))
+    outputs = []
+    used: set[str] = {scale_name}
+    for tower, export in (("image", export_image_tower), ("text", export_text_tower)):
+        log(f"{arch}: exporting the {tower} tower")
+        graph = export(model)
+        mapped = weight_map(graph, state)
+        for dtype in dtypes:
+            converted, origins = convert_with_origins(graph, dtype)
+            sources = hole_sources(converted, mapped, origins)
+            skeleton, holes, total = serialize_with_holes(converted, set(sources))
+            path = out_dir / f"{tower}.{dtype}.skeleton"
+            path.write_bytes(skeleton)
+            for hole in holes:
+                hole.update(sources[hole["name"]])
+                used.add(hole["hub"])
+            outputs.append({
+                "tower": tower,
+                "dtype": dtype,
+                "skeleton": {"path": path.name, "bytes": len(skeleton), "sha256": sha256_file(path)},
+                "bytes": total,
+                "holes": holes,
+            })
+            log(f"  {path.name}: {len(skeleton) / 1e3:.1f} kB skeleton, {len(holes)} holes, {total / 1e6:.1f} MB built")
+    model_id = f"{config.name.lower()}-hub"
+    with tempfile.TemporaryDirectory() as tmp:
+        tokenizer = export_tokenizer(tmp)
+        tokenizer_entry = {"path": tokenizer_path, "bytes": tokenizer.stat().st_size, "sha256": sha256_file(tokenizer)}
+    recipe = {
+        "schemaVersion": RECIPE_SCHEMA_VERSION,
+        "architecture": config.name,
+        "hub": {"repo": config.published.get("hub_repo") or f"local/{config.name}", "revision": "main",
+                "file": "open_clip_model.safetensors"},
+        "logitScaleTensor": scale_name,
+        "tensors": {name: {"shape": shape} for name, shape in specs.items() if name in used},
+        "dtypes": {d: DTYPES[d] for d in dtypes},
+        "manifest": _manifest_template(config, model_id),
+        "tokenizer": tokenizer_entry,
+        "probeTextIds": PROBE_TEXT_IDS,
+        "knownProbes": [],
+        "outputs": outputs,
+    }
+    write_recipe(recipe, out_dir)
+    return recipe
+
+
+def write_recipe(recipe: dict, out_dir) -> None:
+    from pathlib import Path
+
+    (Path(out_dir) / "recipe.json").write_text(json.dumps(recipe, separators=(",", ":")) + "\n")
+
+
+def record_known_probe(recipe_dir, checkpoint, note: str, log=print) -> dict:
+    """Add the PyTorch fp32 probe embeddings of ``checkpoint`` to the recipe, keyed by the file's sha256: a browser
+    build from the same bytes is then verified against them (cosine >= the dtype's minProbeCosine)."""
+    from pathlib import Path
+
+    from eva_lens.checkpoint import load_eva_state
+    from eva_lens.clip import EvaClip
+    from eva_lens.config import load_config
+    from eva_lens.manifest import sha256_file
+    from eva_lens.package import probe_embeddings
+
+    recipe_dir = Path(recipe_dir)
+    recipe = json.loads((recipe_dir / "recipe.json").read_text())
+    config = load_config(recipe["architecture"])
+    model = EvaClip(config).eval()
+    model.load_state_dict(load_eva_state(checkpoint, config), strict=True)
+    image, text = probe_embeddings(model)
+    digest = sha256_file(Path(checkpoint))
+    known = [k for k in recipe.get("knownProbes", []) if k["checkpointSha256"] != digest]
+    known.append({"checkpointSha256": digest, "note": note, "imageEmbedding": [float(x) for x in image],
+                  "textEmbedding": [float(x) for x in text]})
+    recipe["knownProbes"] = known
+    write_recipe(recipe, recipe_dir)
+    log(f"recorded the probe of {Path(checkpoint).name} (sha256 {digest[:12]}…) in {recipe_dir / 'recipe.json'}")
+    return recipe
