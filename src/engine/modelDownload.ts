@@ -171,8 +171,11 @@ async function downloadFile(
   }
 }
 
-/** Requests the rest of the file (a Range from the partial's size) and appends the body to the partial. */
-async function receive(
+/**
+ * Requests the rest of the file (a Range from the partial's size) and appends the body to the partial. `file.sha256`
+ * is not used here (the hub build, which knows no checksum in advance, calls it too).
+ */
+export async function receive(
   url: string,
   file: ManifestFile,
   partial: PartialFile,

@@ -35,7 +35,10 @@ function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 describe.skipIf(!existsSync(CHECKPOINT))('building the demo architecture from a hub checkpoint', () => {
   const load = async () => {
-    const recipe = validateRecipe(JSON.parse(readFileSync(join(DIR, 'recipe', 'recipe.json'), 'utf8')), 'recipe.json');
+    const recipe = validateRecipe(
+      JSON.parse(readFileSync(join(DIR, 'recipe', 'recipe.json'), 'utf8')),
+      'recipe.json',
+    );
     const manifest = JSON.parse(readFileSync(join(DIR, 'convert', 'manifest.json'), 'utf8')) as ModelManifest;
     const blob = await openAsBlob(CHECKPOINT);
     const header = await readCheckpointHeader(blob, 'open_clip_model.safetensors');

@@ -31,7 +31,8 @@ export async function readCheckpointHeader(blob: BlobLike, fileName: string): Pr
     const length = headerLength(await readRange(blob, 0, Math.min(8, blob.size)), blob.size);
     return parseSafetensorsHeader(await readRange(blob, 0, 8 + length), blob.size);
   } catch (error) {
-    if (error instanceof SafetensorsError) throw new ModelFileError(`${fileName} cannot be read: ${error.message}`);
+    if (error instanceof SafetensorsError)
+      throw new ModelFileError(`${fileName} cannot be read: ${error.message}`);
     throw error;
   }
 }
@@ -55,7 +56,9 @@ export function checkCheckpoint(header: SafetensorsHeader, recipe: HubRecipe, fi
   }
   if (missing.length + wrongShape.length + wrongDtype.length === 0) return;
   const list = (title: string, items: string[]) =>
-    items.length ? ` ${title}: ${items.slice(0, 3).join('; ')}${items.length > 3 ? ` and ${items.length - 3} more` : ''}.` : '';
+    items.length
+      ? ` ${title}: ${items.slice(0, 3).join('; ')}${items.length > 3 ? ` and ${items.length - 3} more` : ''}.`
+      : '';
   throw new ModelFileError(
     `${fileName} is not a checkpoint of ${recipe.architecture}.` +
       list('Missing', missing) +

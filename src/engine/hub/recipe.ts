@@ -51,9 +51,7 @@ export interface HubRecipe {
   logitScaleTensor: string;
   /** Every hub tensor the build reads, with the shape it must have. */
   tensors: Record<string, { shape: number[] }>;
-  dtypes: Partial<
-    Record<Dtype, { backends: Backend[]; requiredFeatures: string[]; minProbeCosine: number }>
-  >;
+  dtypes: Partial<Record<Dtype, { backends: Backend[]; requiredFeatures: string[]; minProbeCosine: number }>>;
   /** The stored model's manifest, less what the build measures (logit scale, files, probe). */
   manifest: Omit<ModelManifest, 'logitScale' | 'text' | 'variants' | 'probe'> & {
     text: Omit<TextConfig, 'tokenizer'>;
@@ -89,12 +87,14 @@ export function validateRecipe(json: unknown, source: string): HubRecipe {
       if (!(hole.at >= end && hole.bytes > 0 && hole.at + hole.bytes <= output.bytes)) {
         fail(`hole ${hole.name} of ${label} is out of order or outside the file`);
       }
-      if (!recipe.tensors[hole.hub]) fail(`hole ${hole.name} of ${label} reads an unlisted tensor ${hole.hub}`);
+      if (!recipe.tensors[hole.hub])
+        fail(`hole ${hole.name} of ${label} reads an unlisted tensor ${hole.hub}`);
       if (!ENCODINGS.has(hole.encode?.kind)) fail(`hole ${hole.name} has an unknown encoding`);
       end = hole.at + hole.bytes;
       holeBytes += hole.bytes;
     }
-    if (output.skeleton.bytes + holeBytes !== output.bytes) fail(`${label}'s skeleton and holes do not add up`);
+    if (output.skeleton.bytes + holeBytes !== output.bytes)
+      fail(`${label}'s skeleton and holes do not add up`);
   }
   return recipe;
 }

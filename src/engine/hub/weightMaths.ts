@@ -96,7 +96,8 @@ export function quantizeInt8Rows({ data, shape }: FloatTensor): { q: Int8Array; 
     for (let c = 0; c < d; c++) max = Math.max(max, Math.abs(data[base + c]!));
     const s = nonZeroScale(f32(max / INT8_QMAX));
     scale[r] = s;
-    for (let c = 0; c < d; c++) q[base + c] = clip(roundHalfEven(f32(data[base + c]! / s)), -INT8_QMAX, INT8_QMAX);
+    for (let c = 0; c < d; c++)
+      q[base + c] = clip(roundHalfEven(f32(data[base + c]! / s)), -INT8_QMAX, INT8_QMAX);
   }
   return { q, scale };
 }
@@ -149,7 +150,9 @@ export function quantizeBlocks({ data, shape }: FloatTensor, bits: 4 | 8, blockS
       zpAll[index] = zp;
       const out = index * codesPerBlock;
       if (bits === 8) codes.set(blockCodes, out);
-      else for (let j = 0; j < codesPerBlock; j++) codes[out + j] = blockCodes[2 * j]! | (blockCodes[2 * j + 1]! << 4);
+      else
+        for (let j = 0; j < codesPerBlock; j++)
+          codes[out + j] = blockCodes[2 * j]! | (blockCodes[2 * j + 1]! << 4);
     }
   }
   if (bits === 8) return { codes, scales, zeroPoints: zpAll };

@@ -1,0 +1,221 @@
+/**
+ * The whole browser build against a fake hub (Range requests, interruptions) and the files the pytest suite writes
+ * (models/.artifacts/hub-demo): download, check, convert, quantize, store, verify, list. The built int8 and q4 files
+ * are the converter's, byte for byte.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { OrtModule } from '../backend';
+import { CancelledError, ModelFileError } from '../errors';
+import type { ModelManifest } from '../manifest';
+import { MemoryModelStore } from '../memoryModelStore';
+import type { RangeFetch } from '../modelDownload';
+import { REPO_ROOT } from '../../test/preprocessFixtures';
+import { buildFromHub, checkpointStoreId, type HubBuildProgress } from './buildFromHub';
+import { validateRecipe, type HubRecipe } from './recipe';
+
+const DIR = join(REPO_ROOT, 'models', '.artifacts', 'hub-demo');
+const CHECKPOINT = join(DIR, 'open_clip_model.safetensors');
+const RECIPE_URL = 'http://app.test/hub/EVA-Lens-demo/recipe.json';
+const HUB = 'http://hub.test';
+
+interface FakeHubOptions {
+  checkpoint?: Uint8Array;
+  /** Bytes of the checkpoint after which the connection drops (once). */
+  dropAfter?: number;
+}
+
+/** The app's static files and a hub that honours Range, as the browser sees them. */
+function fakeHub(options: FakeHubOptions = {}) {
+  const checkpoint = options.checkpoint ?? new Uint8Array(readFileSync(CHECKPOINT));
+  const ranges: (string | null)[] = [];
+  let dropAfter = options.dropAfter;
+  const fetch: RangeFetch = async (url, init) => {
+    const { pathname, origin } = new URL(url);
+    if (origin === HUB) {
+      if (pathname !== '/local/EVA-Lens-demo/resolve/main/open_clip_model.safetensors') {
+        return new Response('Entry not found', { status: 404 });
+      }
+      const range = init?.headers?.Range ?? null;
+      ranges.push(range);
+      const start = range ? Number(/bytes=(\d+)-/.exec(range)![1]) : 0;
+      const end = range && /-(\d+)$/.test(range) ? Number(/-(\d+)$/.exec(range)![1]) + 1 : checkpoint.length;
+      const body = checkpoint.subarray(start, end);
+      const headers = {
+        'content-range': `bytes ${start}-${end - 1}/${checkpoint.length}`,
+        'content-type': 'application/octet-stream',
+      };
+      if (dropAfter !== undefined && end - start > 1) {
+        const cut = dropAfter - start;
+        dropAfter = undefined;
+        const part = body.subarray(0, cut);
+        let sent = false;
+        const stream = new ReadableStream<Uint8Array>({
+          pull(controller) {
+            // The bytes first, then the failure (an error right away would drop the queued bytes).
+            if (sent) controller.error(new TypeError('network error'));
+            else controller.enqueue(part.slice());
+            sent = true;
+          },
+        });
+        return new Response(stream, { status: 206, headers });
+      }
+      return new Response(new Uint8Array(body), { status: range ? 206 : 200, headers });
+    }
+    const local = pathname.startsWith('/hub/EVA-Lens-demo/')
+      ? join(DIR, 'recipe', pathname.slice('/hub/EVA-Lens-demo/'.length))
+      : join(REPO_ROOT, 'public', pathname);
+    return existsSync(local) ? new Response(readFileSync(local)) : new Response('missing', { status: 404 });
+  };
+  return { fetch, ranges };
+}
+
+const importOrt = async () => (await import('onnxruntime-web')) as OrtModule;
+
+function recipeWith(change: (recipe: HubRecipe) => void = () => undefined): HubRecipe {
+  const recipe = validateRecipe(
+    JSON.parse(readFileSync(join(DIR, 'recipe', 'recipe.json'), 'utf8')),
+    'recipe',
+  );
+  change(recipe);
+  return recipe;
+}
+
+const converted = () =>
+  JSON.parse(readFileSync(join(DIR, 'convert', 'manifest.json'), 'utf8')) as ModelManifest;
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+describe.skipIf(!existsSync(CHECKPOINT))('building a model from the hub in the browser', () => {
+  it('downloads, converts, quantizes, verifies and lists the model; its files are the converter’s', async () => {
+    const store = new MemoryModelStore();
+    const hub = fakeHub();
+    const stages: HubBuildProgress[] = [];
+    const stored = await buildFromHub(
+      { recipeUrl: RECIPE_URL, hubBaseUrl: HUB, dtypes: ['int8', 'q4'] },
+      { store, fetch: hub.fetch, importOrt },
+      (p) => stages.push(p),
+      undefined,
+      recipeWith(),
+    );
+    expect(stored.manifest.variants.map((v) => v.dtype)).toEqual(['int8', 'q4']);
+    const reference = converted();
+    for (const variant of stored.manifest.variants) {
+      const expected = reference.variants.find((v) => v.dtype === variant.dtype)!;
+      expect(variant.imageModel.sha256).toBe(expected.imageModel.sha256);
+      expect(variant.textModel.sha256).toBe(expected.textModel.sha256);
+      const bytes = new Uint8Array(
+        await (await store.readFile(stored.id, variant.imageModel.path)).arrayBuffer(),
+      );
+      expect(sha256(bytes)).toBe(expected.imageModel.sha256);
+    }
+    expect(stored.manifest.logitScale).toBeCloseTo(reference.logitScale, 4);
+    // Unknown checkpoint: the int8 build is the reference, q4 must agree with it.
+    expect(String(stored.manifest.metrics?.probeReference)).toContain('the int8 build itself');
+    expect(stored.manifest.variants[1]!.measuredProbeCosine.image).toBeGreaterThan(0.9);
+    expect(new Set(stages.map((s) => s.stage))).toEqual(
+      new Set(['download', 'convert', 'quantize', 'store', 'verify']),
+    );
+    expect(hub.ranges[0]).toBe('bytes=0-0');
+    // The checkpoint is not kept once the model is built.
+    expect(
+      (await store.fileInfo(checkpointStoreId(stored.id), 'open_clip_model.safetensors')).committedBytes,
+    ).toBeNull();
+  });
+
+  it('verifies against PyTorch embeddings the toolchain recorded for the same checkpoint', async () => {
+    const reference = converted();
+    const checkpointSha256 = sha256(new Uint8Array(readFileSync(CHECKPOINT)));
+    const recipe = recipeWith((r) => {
+      r.knownProbes = [
+        {
+          checkpointSha256,
+          note: 'seed 7',
+          imageEmbedding: reference.probe.imageEmbedding,
+          textEmbedding: reference.probe.textEmbedding,
+        },
+      ];
+    });
+    const stored = await buildFromHub(
+      { recipeUrl: RECIPE_URL, hubBaseUrl: HUB, dtypes: ['int8'] },
+      { store: new MemoryModelStore(), fetch: fakeHub().fetch, importOrt },
+      () => undefined,
+      undefined,
+      recipe,
+    );
+    expect(stored.manifest.probe.imageEmbedding).toEqual(reference.probe.imageEmbedding);
+    expect(String(stored.manifest.metrics?.probeReference)).toContain('PyTorch fp32');
+    expect(stored.manifest.variants[0]!.measuredProbeCosine.image).toBeGreaterThanOrEqual(0.99);
+    expect(stored.manifest.metrics?.checkpointSha256).toBe(checkpointSha256);
+  });
+
+  it('a dropped connection names the step; the next build resumes from the bytes already stored', async () => {
+    const store = new MemoryModelStore();
+    const hub = fakeHub({ dropAfter: 1_000_000 });
+    const params = { recipeUrl: RECIPE_URL, hubBaseUrl: HUB, dtypes: ['int8' as const] };
+    await expect(
+      buildFromHub(params, { store, fetch: hub.fetch, importOrt }, () => undefined, undefined, recipeWith()),
+    ).rejects.toThrow(/^Downloading failed: The download of open_clip_model\.safetensors was interrupted/);
+    expect((await store.list()).length).toBe(0);
+    const stored = await buildFromHub(
+      params,
+      { store, fetch: hub.fetch, importOrt },
+      () => undefined,
+      undefined,
+      recipeWith(),
+    );
+    expect(stored.manifest.variants).toHaveLength(1);
+    expect(hub.ranges, JSON.stringify(hub.ranges)).toContain('bytes=1000000-');
+  });
+
+  it('a checkpoint of another architecture is refused before any work, naming what does not fit', async () => {
+    const store = new MemoryModelStore();
+    const recipe = recipeWith((r) => {
+      r.tensors['text.token_embedding.weight'] = { shape: [49408, 768] };
+      r.tensors['visual.trunk.not_there'] = { shape: [4] };
+    });
+    const error = await buildFromHub(
+      { recipeUrl: RECIPE_URL, hubBaseUrl: HUB, dtypes: ['int8'] },
+      { store, fetch: fakeHub().fetch, importOrt },
+      () => undefined,
+      undefined,
+      recipe,
+    ).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ModelFileError);
+    expect((error as Error).message).toMatch(
+      /^Converting failed: open_clip_model\.safetensors is not a checkpoint of EVA-Lens-demo\. Missing: visual\.trunk\.not_there\. Wrong shape: text\.token_embedding\.weight is \[49408, 128\], expected \[49408, 768\]\./,
+    );
+    expect(await store.list()).toEqual([]);
+  });
+
+  it('a hub without the file says so; cancelling keeps the partial download', async () => {
+    const store = new MemoryModelStore();
+    await expect(
+      buildFromHub(
+        { recipeUrl: RECIPE_URL, hubBaseUrl: 'http://hub.test/mirror', dtypes: ['int8'] },
+        { store, fetch: fakeHub().fetch, importOrt },
+        () => undefined,
+        undefined,
+        recipeWith(),
+      ),
+    ).rejects.toThrow(
+      /^Downloading failed: The model hub has no file at http:\/\/hub\.test\/mirror\/local\/EVA-Lens-demo\/resolve\/main\/open_clip_model\.safetensors \(HTTP 404\)/,
+    );
+    const controller = new AbortController();
+    const build = buildFromHub(
+      { recipeUrl: RECIPE_URL, hubBaseUrl: HUB, dtypes: ['int8'] },
+      { store, fetch: fakeHub().fetch, importOrt },
+      (p) => {
+        if (p.stage === 'convert' && p.loaded === 3) controller.abort();
+      },
+      controller.signal,
+      recipeWith(),
+    );
+    await expect(build).rejects.toBeInstanceOf(CancelledError);
+    expect(
+      (await store.fileInfo(checkpointStoreId('eva-lens-demo-hub'), 'open_clip_model.safetensors'))
+        .committedBytes,
+    ).toBeGreaterThan(0);
+  });
+});

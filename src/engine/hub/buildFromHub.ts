@@ -1,0 +1,386 @@
+/**
+ * Builds a runnable model from the official weights on the model hub, in the browser (issue #9): download the
+ * checkpoint (resumable), check it against the recipe, fill the recipe's graph skeletons with its tensors (convert
+ * and quantize, one tensor at a time), store the ONNX files, verify them on a probe input, and only then write the
+ * manifest — so a model is listed only when it works, and a failure leaves every other model as it was.
+ */
+import { sha256 } from '@noble/hashes/sha2.js';
+import type { OrtModule } from '../backend';
+import { CancelledError, ModelFileError, describeError } from '../errors';
+import type { Dtype, ManifestFile, ManifestVariant, ModelManifest } from '../manifest';
+import { sha256Hex } from '../manifestLoader';
+import type { RangeFetch } from '../modelDownload';
+import type { ModelStore, StoredModel } from '../modelStore';
+import { validateManifest } from '../manifestValidation';
+import { probePixelValues } from '../probe';
+import { createTowerSession, runImageTower, runTextTower } from '../sessions';
+import { putCompleteManifest } from '../storedManifest';
+import { assembleOutputs, BuildStepError } from './assemble';
+import {
+  checkCheckpoint,
+  checkpointSource,
+  readCheckpointHeader,
+  readScalar,
+  type BlobLike,
+} from './checkpointSource';
+import { downloadHubFile, hubFileUrl } from './hubDownload';
+import { validateRecipe, type HubRecipe } from './recipe';
+
+export type HubBuildStage = 'download' | 'convert' | 'quantize' | 'verify' | 'store';
+
+export interface HubBuildProgress {
+  stage: HubBuildStage;
+  /** The file or tensor being worked on. */
+  file: string;
+  loaded: number;
+  total: number;
+  bytesPerSecond: number;
+  secondsLeft: number | null;
+}
+
+export interface HubBuildParams {
+  /** Absolute URL of the architecture's recipe.json (served with the app). */
+  recipeUrl: string;
+  /** The hub's base URL, e.g. https://huggingface.co. */
+  hubBaseUrl: string;
+  /** The dtypes to build (those the recipe has). */
+  dtypes: Dtype[];
+}
+
+export interface HubBuildDeps {
+  store: ModelStore;
+  fetch: RangeFetch;
+  /** onnxruntime-web for the probe (WASM). */
+  importOrt: () => Promise<OrtModule>;
+  now?: () => number;
+}
+
+/** Where the downloaded checkpoint is kept until the build succeeds (a folder of its own, deleted afterwards). */
+export function checkpointStoreId(modelId: string): string {
+  return `${modelId}--checkpoint`;
+}
+
+/** Words for the steps, as the page names them in progress and in errors. */
+export const STEP_NAMES: Record<HubBuildStage, string> = {
+  download: 'Downloading',
+  convert: 'Converting',
+  quantize: 'Quantizing',
+  verify: 'Verifying',
+  store: 'Storing',
+};
+
+/** Agreement the unverified dtypes need with the reference build when the checkpoint is not known. */
+const MIN_AGREEMENT = 0.9;
+
+export async function fetchRecipe(recipeUrl: string, fetchFn: RangeFetch): Promise<HubRecipe> {
+  let response: Response;
+  try {
+    response = await fetchFn(recipeUrl);
+  } catch (error) {
+    throw new ModelFileError(`Could not load the build recipe ${recipeUrl} (${describeError(error)}).`);
+  }
+  if (!response.ok)
+    throw new ModelFileError(`Could not load the build recipe ${recipeUrl} (HTTP ${response.status}).`);
+  return validateRecipe(await response.json(), recipeUrl);
+}
+
+export async function buildFromHub(
+  params: HubBuildParams,
+  deps: HubBuildDeps,
+  onProgress: (progress: HubBuildProgress) => void,
+  signal?: AbortSignal,
+  recipe?: HubRecipe,
+): Promise<StoredModel> {
+  const now = deps.now ?? (() => performance.now());
+  const started = now();
+  const plan = recipe ?? (await fetchRecipe(params.recipeUrl, deps.fetch));
+  const modelId = plan.manifest.id;
+  const dtypes = params.dtypes.filter((d) => plan.outputs.some((o) => o.dtype === d));
+  if (dtypes.length === 0)
+    throw new ModelFileError(
+      `The recipe for ${plan.manifest.name} builds none of ${params.dtypes.join(', ')}.`,
+    );
+  const storeId = checkpointStoreId(modelId);
+  const url = hubFileUrl(params.hubBaseUrl, plan.hub);
+
+  const blob = await inStep('download', async () => {
+    await downloadHubFile(url, plan.hub, deps.store, storeId, deps.fetch, (p) => onProgress(p), now, signal);
+    return deps.store.readFile(storeId, plan.hub.file);
+  });
+  const { header, digest } = await inStep('convert', async () => {
+    const header = await readCheckpointHeader(blob, plan.hub.file);
+    checkCheckpoint(header, plan, plan.hub.file);
+    return { header, digest: await hashBlob(blob, signal) };
+  });
+  const source = checkpointSource(blob, header);
+
+  try {
+    const tokenizer = await inStep('download', () =>
+      storeFetched(plan.tokenizer, params.recipeUrl, modelId, deps),
+    );
+    const files = new Map<string, ManifestFile>();
+    for (const tower of ['image', 'text'] as const) {
+      const outputs = plan.outputs.filter((o) => o.tower === tower && dtypes.includes(o.dtype));
+      const skeletons = await inStep('download', () =>
+        Promise.all(outputs.map((o) => fetchChecked(o.skeleton, params.recipeUrl, deps.fetch))),
+      );
+      const built = await assembleOutputs(
+        outputs,
+        skeletons,
+        source,
+        (p) =>
+          onProgress({
+            stage: p.stage,
+            file: `${tower}: ${p.tensor}`,
+            loaded: p.done,
+            total: p.total,
+            bytesPerSecond: 0,
+            secondsLeft: null,
+          }),
+        signal,
+      ).catch((error: unknown) => {
+        if (error instanceof BuildStepError) throw stepError(error.step, error);
+        throw error;
+      });
+      for (const [i, output] of outputs.entries()) {
+        const path = `${tower}.${output.dtype}.onnx`;
+        onProgress({
+          stage: 'store',
+          file: path,
+          loaded: 0,
+          total: built[i]!.length,
+          bytesPerSecond: 0,
+          secondsLeft: null,
+        });
+        files.set(path, await inStep('store', () => storeBytes(deps.store, modelId, path, built[i]!)));
+        built[i] = new Uint8Array(0); // let the buffer go before the next one is written
+      }
+    }
+    const logitScale = Math.fround(Math.exp(await readScalar(source, plan.logitScaleTensor)));
+    const manifest = await inStep('verify', () =>
+      verifiedManifest(plan, dtypes, files, tokenizer, logitScale, digest, deps, onProgress, now() - started),
+    );
+    const stored = await putCompleteManifest(deps.store, manifest);
+    await deps.store.delete(storeId).catch(() => undefined);
+    return stored;
+  } catch (error) {
+    // What was built is of no use without a manifest; the downloaded checkpoint stays for a retry.
+    if (!(error instanceof CancelledError)) await deps.store.delete(modelId).catch(() => undefined);
+    throw error;
+  }
+
+  async function inStep<T>(stage: HubBuildStage, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      throw stepError(stage, error);
+    }
+  }
+}
+
+/** The error with the step in front ("Converting failed: …"), keeping cancels and the error's class. */
+function stepError(stage: HubBuildStage, error: unknown): Error {
+  if (error instanceof CancelledError) return error;
+  const prefix = `${STEP_NAMES[stage]} failed: `;
+  const message = describeError(error);
+  if (message.startsWith(prefix)) return error as Error;
+  if (error instanceof Error && error.name !== 'Error' && error.name !== 'BuildStepError') {
+    error.message = prefix + error.message;
+    return error;
+  }
+  return new ModelFileError(prefix + message);
+}
+
+/** SHA-256 of a stored file, read in slices (the whole checkpoint never sits in memory). */
+async function hashBlob(blob: BlobLike, signal?: AbortSignal): Promise<string> {
+  const hash = sha256.create();
+  const chunk = 16 << 20;
+  for (let at = 0; at < blob.size; at += chunk) {
+    if (signal?.aborted) throw new CancelledError('The build was cancelled; the download is kept.');
+    hash.update(new Uint8Array(await blob.slice(at, Math.min(blob.size, at + chunk)).arrayBuffer()));
+  }
+  return Array.from(hash.digest(), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+async function fetchChecked(file: ManifestFile, baseUrl: string, fetchFn: RangeFetch): Promise<Uint8Array> {
+  const url = new URL(file.path, baseUrl).href;
+  let response: Response;
+  try {
+    response = await fetchFn(url);
+  } catch (error) {
+    throw new ModelFileError(`Could not load ${url} (${describeError(error)}).`);
+  }
+  if (!response.ok) throw new ModelFileError(`Could not load ${url} (HTTP ${response.status}).`);
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  if (bytes.length !== file.bytes || (await sha256Hex(bytes)) !== file.sha256) {
+    throw new ModelFileError(
+      `${url} is not the file the recipe expects (size or checksum differs). Reload the app.`,
+    );
+  }
+  return bytes;
+}
+
+async function storeFetched(
+  file: ManifestFile,
+  baseUrl: string,
+  modelId: string,
+  deps: HubBuildDeps,
+): Promise<ManifestFile> {
+  const bytes = await fetchChecked(file, baseUrl, deps.fetch);
+  return storeBytes(deps.store, modelId, 'tokenizer.json', bytes);
+}
+
+async function storeBytes(
+  store: ModelStore,
+  modelId: string,
+  path: string,
+  bytes: Uint8Array,
+): Promise<ManifestFile> {
+  const partial = await store.beginWrite(modelId, path, bytes.length);
+  try {
+    if (partial.bytesWritten > 0) await partial.restart();
+    const chunk = 8 << 20;
+    for (let at = 0; at < bytes.length; at += chunk) await partial.append(bytes.subarray(at, at + chunk));
+    await partial.commit();
+  } catch (error) {
+    await partial.abort().catch(() => undefined);
+    throw error;
+  }
+  return { path, bytes: bytes.length, sha256: await sha256Hex(bytes) };
+}
+
+function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let ab = 0;
+  let aa = 0;
+  let bb = 0;
+  for (let i = 0; i < a.length; i++) {
+    ab += a[i]! * b[i]!;
+    aa += a[i]! * a[i]!;
+    bb += b[i]! * b[i]!;
+  }
+  return ab / Math.sqrt(aa * bb);
+}
+
+interface ProbeOutput {
+  image: Float32Array;
+  text: Float32Array;
+}
+
+/** Runs each built dtype on the probe (WASM) and writes the manifest with what was measured. */
+async function verifiedManifest(
+  recipe: HubRecipe,
+  dtypes: Dtype[],
+  files: Map<string, ManifestFile>,
+  tokenizer: ManifestFile,
+  logitScale: number,
+  checkpointSha256: string,
+  deps: HubBuildDeps,
+  onProgress: (progress: HubBuildProgress) => void,
+  elapsedMs: number,
+): Promise<ModelManifest> {
+  const ort = await deps.importOrt();
+  const template = recipe.manifest;
+  const size = template.image.size;
+  const outputs = new Map<Dtype, ProbeOutput>();
+  for (const [i, dtype] of dtypes.entries()) {
+    onProgress({
+      stage: 'verify',
+      file: `${dtype} probe`,
+      loaded: i,
+      total: dtypes.length,
+      bytesPerSecond: 0,
+      secondsLeft: null,
+    });
+    const run = async (tower: 'image' | 'text') => {
+      const blob = await deps.store.readFile(template.id, `${tower}.${dtype}.onnx`);
+      const session = await createTowerSession(ort, 'wasm', new Uint8Array(await blob.arrayBuffer()));
+      try {
+        if (tower === 'image')
+          return await runImageTower({ ort, image: session }, probePixelValues(size), 1, size);
+        const ids = BigInt64Array.from(recipe.probeTextIds, (id) => BigInt(id));
+        return await runTextTower({ ort, text: session }, ids, 1, ids.length);
+      } finally {
+        await session.release();
+      }
+    };
+    const probe = { image: await run('image'), text: await run('text') };
+    for (const [tower, embedding] of Object.entries(probe)) {
+      const norm = Math.sqrt(embedding.reduce((s, x) => s + x * x, 0));
+      if (!embedding.every(Number.isFinite) || !(norm > 0)) {
+        throw new ModelFileError(
+          `the ${dtype} ${tower} tower gives ${Number.isFinite(norm) ? 'a zero' : 'a non-finite'} embedding on the probe input.`,
+        );
+      }
+    }
+    outputs.set(dtype, probe);
+  }
+  onProgress({
+    stage: 'verify',
+    file: 'probe',
+    loaded: dtypes.length,
+    total: dtypes.length,
+    bytesPerSecond: 0,
+    secondsLeft: null,
+  });
+
+  const known = recipe.knownProbes.find((k) => k.checkpointSha256 === checkpointSha256);
+  const reference: { image: ArrayLike<number>; text: ArrayLike<number> } = known
+    ? { image: known.imageEmbedding, text: known.textEmbedding }
+    : outputs.get(dtypes[0]!)!;
+  const variants: ManifestVariant[] = dtypes.map((dtype) => {
+    const probe = outputs.get(dtype)!;
+    const measured = {
+      image: cosine(probe.image, reference.image),
+      text: cosine(probe.text, reference.text),
+    };
+    const facts = recipe.dtypes[dtype]!;
+    const floor = known ? facts.minProbeCosine : MIN_AGREEMENT;
+    if (Math.min(measured.image, measured.text) < floor) {
+      const against = known
+        ? 'the PyTorch embeddings recorded for this checkpoint'
+        : `the ${dtypes[0]} build`;
+      throw new ModelFileError(
+        `the ${dtype} build disagrees with ${against} on the probe (cosine image ${measured.image.toFixed(4)}, text ${measured.text.toFixed(4)}; needs ${floor}).`,
+      );
+    }
+    return {
+      dtype,
+      backends: facts.backends,
+      requiredFeatures: facts.requiredFeatures,
+      // Without a PyTorch reference, the engine's later checks compare with this build's own WASM output: allow the
+      // agreement measured here, less a margin for other kernels (WebGPU).
+      minProbeCosine: known
+        ? facts.minProbeCosine
+        : Math.min(
+            facts.minProbeCosine,
+            Math.max(MIN_AGREEMENT, Math.min(measured.image, measured.text) - 0.02),
+          ),
+      imageModel: files.get(`image.${dtype}.onnx`)!,
+      textModel: files.get(`text.${dtype}.onnx`)!,
+      measuredProbeCosine: { image: round6(measured.image), text: round6(measured.text) },
+    };
+  });
+  const manifest = {
+    ...template,
+    logitScale,
+    text: { ...template.text, tokenizer },
+    variants,
+    probe: {
+      imageFormula: 'eva-lens-probe-v1' as const,
+      imageEmbedding: Array.from(reference.image),
+      textInputIds: recipe.probeTextIds,
+      textEmbedding: Array.from(reference.text),
+    },
+    metrics: {
+      ...template.metrics,
+      builtInBrowserSeconds: Math.round(elapsedMs / 100) / 10,
+      checkpointSha256,
+      probeReference: known
+        ? `PyTorch fp32 embeddings the toolchain recorded for this checkpoint (${known.note})`
+        : `the ${dtypes[0]} build itself (the toolchain has no record of this checkpoint)`,
+    },
+  };
+  return validateManifest(manifest, `${template.id} (built)`);
+}
+
+const round6 = (x: number) => Math.round(x * 1e6) / 1e6;
