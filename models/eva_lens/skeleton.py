@@ -165,12 +165,19 @@ def hole_sources(converted: onnx.ModelProto, mapped: Mapping[str, dict], origins
     return out
 
 
+#: Constant-node tensors larger than this that repeat an earlier one (RoPE tables, one per block) are cut out too
+#: and copied from the first in the browser: it keeps the L/14-336 skeletons at a few hundred kB instead of ~15 MB.
+REPEAT_MIN_BYTES = 4096
+
+
 def serialize_with_holes(model: onnx.ModelProto, names: set[str]) -> tuple[bytes, list[dict], int]:
-    """``model`` serialized as ``onnx.save`` writes it, minus the raw bytes of the initializers ``names``.
+    """``model`` serialized as ``onnx.save`` writes it, minus the raw bytes of the initializers ``names`` and of
+    Constant-node tensors that repeat an earlier one.
 
     Returns ``(skeleton, holes, total)``: each hole ``{"name", "at", "bytes"}`` is where that initializer's raw data
-    starts in the finished file; ``skeleton`` is the finished file with the holes cut out. The holes are found by
-    filling them with distinct random bytes first (real weights may repeat, e.g. zero biases).
+    starts in the finished file (a repeat also has ``"encode": {"kind": "copy", "from": offset of the first}``);
+    ``skeleton`` is the finished file with the holes cut out. The holes are found by filling them with distinct
+    random bytes first (real weights may repeat, e.g. zero biases).
     """
     marked = onnx.ModelProto()
     marked.CopyFrom(model)
@@ -183,13 +190,37 @@ def serialize_with_holes(model: onnx.ModelProto, names: set[str]) -> tuple[bytes
             raise ValueError(f"{tensor.name}: initializer without raw_data cannot be a hole")
         markers[tensor.name] = rng.integers(0, 256, len(tensor.raw_data), dtype=np.uint8).tobytes()
         tensor.raw_data = markers[tensor.name]
+    first: dict[bytes, bytes] = {}
+    repeats: dict[str, bytes] = {}
+    for node in marked.graph.node:
+        if node.op_type != "Constant":
+            continue
+        for attr in node.attribute:
+            raw = attr.t.raw_data if attr.type == onnx.AttributeProto.TENSOR else b""
+            if len(raw) <= REPEAT_MIN_BYTES:
+                continue
+            key = hashlib.sha1(raw).digest()
+            if key not in first:
+                first[key] = raw
+                continue
+            name = f"{node.output[0]} (repeat)"
+            repeats[name] = raw
+            markers[name] = rng.integers(0, 256, len(raw), dtype=np.uint8).tobytes()
+            attr.t.raw_data = markers[name]
     data = marked.SerializeToString()
+
+    def locate(name: str, content: bytes) -> int:
+        at = data.find(content)
+        if at < 0 or data.find(content, at + 1) >= 0:
+            raise ValueError(f"{name}: could not locate its bytes in the serialized graph")
+        return at
+
     holes = []
     for name, marker in markers.items():
-        at = data.find(marker)
-        if at < 0 or data.find(marker, at + 1) >= 0:
-            raise ValueError(f"{name}: could not locate its bytes in the serialized graph")
-        holes.append({"name": name, "at": at, "bytes": len(marker)})
+        hole = {"name": name, "at": locate(name, marker), "bytes": len(marker)}
+        if name in repeats:
+            hole["encode"] = {"kind": "copy", "from": locate(name, repeats[name])}
+        holes.append(hole)
     holes.sort(key=lambda h: h["at"])
     pieces, cursor = [], 0
     for hole in holes:
@@ -230,7 +261,11 @@ def assemble(skeleton: bytes, output: Mapping, hub: Mapping[str, np.ndarray]) ->
         gap = hole["at"] - written
         out[written:hole["at"]] = skeleton[cursor:cursor + gap]
         cursor += gap
-        data = encode_weight(apply_ops(hub[hole["hub"]], hole["ops"]), hole["encode"]).tobytes()
+        if hole["encode"]["kind"] == "copy":  # a repeated constant: its first copy is already in place
+            start = hole["encode"]["from"]
+            data = bytes(out[start:start + hole["bytes"]])
+        else:
+            data = encode_weight(apply_ops(hub[hole["hub"]], hole["ops"]), hole["encode"]).tobytes()
         if len(data) != hole["bytes"]:
             raise ValueError(f"{hole['name']}: {len(data)} bytes made for a {hole['bytes']}-byte hole")
         out[hole["at"]:hole["at"] + hole["bytes"]] = data
@@ -318,6 +353,8 @@ def build_hub_recipe(arch: str, out_dir, dtypes=HUB_BUILD_DTYPES, seed: int = 0,
             path = out_dir / f"{tower}.{dtype}.skeleton"
             path.write_bytes(skeleton)
             for hole in holes:
+                if "encode" in hole:
+                    continue  # a repeated constant, copied within the file
                 hole.update(sources[hole["name"]])
                 used.add(hole["hub"])
             outputs.append({

@@ -3,7 +3,9 @@
  * writer per model, across tabs too), and deleting them. The store is opened on first use and shared with the
  * engine, which loads stored models from it.
  */
+import type { OrtModule } from './backend';
 import { CancelledError, ModelBusyError } from './errors';
+import { buildFromHub, fetchRecipe } from './hub/buildFromHub';
 import type { ModelManifest } from './manifest';
 import { loadManifest } from './manifestLoader';
 import { downloadBytes, downloadModelFiles, type RangeFetch } from './modelDownload';
@@ -12,6 +14,7 @@ import { browserLocks, withModelLock, type LockManagerLike } from './modelLocks'
 import type { ModelStore, StoredModel } from './modelStore';
 import type { TransferProgress } from './transferProgress';
 import type {
+  BuildFromHubParams,
   DownloadModelParams,
   ImportModelParams,
   ModelTransferEvent,
@@ -29,6 +32,8 @@ export interface ModelLibraryOptions {
   /** Cross-tab locks; default `navigator.locks`, null for none. */
   locks?: LockManagerLike | null;
   now?: () => number;
+  /** onnxruntime-web (WASM) for the probe of a hub build; the engine's, so the runtime is started once. */
+  importOrt?: () => Promise<OrtModule>;
 }
 
 interface RunningTransfer {
@@ -129,6 +134,39 @@ export class ModelLibrary {
   }
 
   /**
+   * Builds a model from the official weights on the hub (see hub/buildFromHub.ts), under the same one-writer rule
+   * as downloads. Progress: 'manifest' while the recipe is read, then 'download' (bytes), 'convert' and 'quantize'
+   * (tensors), 'store', 'verify'.
+   */
+  async buildFromHub(
+    params: BuildFromHubParams,
+    onProgress: (update: ModelTransferUpdate) => void,
+    signal?: AbortSignal,
+  ): Promise<StoredModelInfo> {
+    onProgress(manifestStage(null, 0));
+    const recipe = await fetchRecipe(params.recipeUrl, this.fetchFunction());
+    const { id, name } = recipe.manifest;
+    onProgress(manifestStage(id, 0));
+    const store = await this.options.openStore();
+    const importOrt =
+      this.options.importOrt ?? (async () => (await import('onnxruntime-web/wasm')) as OrtModule);
+    return this.transfer({ id, name }, signal, (transferSignal) =>
+      buildFromHub(
+        params,
+        {
+          store,
+          fetch: this.fetchFunction(),
+          importOrt,
+          ...(this.options.now ? { now: this.options.now } : {}),
+        },
+        (progress) => onProgress({ modelId: id, ...progress }),
+        transferSignal,
+        recipe,
+      ),
+    );
+  }
+
+  /**
    * Removes a stored model, and any partial download of it. A download or import of it running in this worker is
    * cancelled first. Deleting the model the engine has loaded is allowed: its sessions already hold their bytes and
    * keep working until another model is loaded; loading it again then fails with "not in this browser's model
@@ -160,7 +198,7 @@ export class ModelLibrary {
 
   /** Runs one download or import of `manifest`'s model: one at a time per model, under the cross-tab lock. */
   private async transfer(
-    manifest: ModelManifest,
+    manifest: Pick<ModelManifest, 'id' | 'name'>,
     signal: AbortSignal | undefined,
     run: (signal: AbortSignal) => Promise<StoredModel>,
   ): Promise<StoredModelInfo> {

@@ -10,6 +10,7 @@ import {
   importBrowserOrt,
   type BackendCapabilities,
   type OrtImporter,
+  type OrtModule,
 } from './backend';
 import { decodeImageFile, type DecodedImage } from './decode';
 import {
@@ -508,6 +509,11 @@ export class ZeroShotEngine {
     const device = await state.image.ort.env.webgpu.device;
     device.destroy();
     return true;
+  }
+
+  /** The engine's WASM runtime (configured as for its own sessions), for work beside it such as a build's probe. */
+  async wasmRuntime(): Promise<OrtModule> {
+    return this.ortLoaderFor(await this.detectCapabilitiesOnce()).load('wasm');
   }
 
   /** One loader per engine: a second model load finds the runtime already started. */

@@ -126,6 +126,66 @@ export const BUILT_IN_CATALOG: readonly CatalogEntry[] = [
   },
 ];
 
+/** The Hugging Face hub, which serves the official EVA-CLIP checkpoints with CORS and Range requests. */
+export const DEFAULT_HUB_BASE_URL = 'https://huggingface.co';
+
+/** A model the app builds in the browser from the official checkpoint on the hub (issue #9). */
+export interface HubBuildEntry {
+  /** The id of the model it builds (its manifest id). */
+  id: string;
+  name: string;
+  architecture: string;
+  /** The recipe, relative to the app's base URL. */
+  recipePath: string;
+  hubRepo: string;
+  hubFile: string;
+  license: string;
+  imagenetTop1: number | null;
+  /** Size of the checkpoint download (fp16 safetensors), and of what is stored once built (int8 + q4). */
+  downloadBytes: number;
+  builtBytes: number;
+}
+
+/** Sizes measured on the recipes: the checkpoint is the fp16 safetensors of the real key names and shapes. */
+export const HUB_BUILDS: readonly HubBuildEntry[] = [
+  {
+    id: 'eva02-clip-b-16-hub',
+    name: 'EVA02-CLIP-B/16',
+    architecture: 'EVA02-CLIP-B-16',
+    recipePath: 'hub/EVA02-CLIP-B-16/recipe.json',
+    hubRepo: 'timm/eva02_base_patch16_clip_224.merged2b_s8b_b131k',
+    hubFile: 'open_clip_model.safetensors',
+    license: 'MIT',
+    imagenetTop1: 74.7,
+    downloadBytes: 299_427_322,
+    builtBytes: 307_395_875,
+  },
+  {
+    id: 'eva02-clip-l-14-hub',
+    name: 'EVA02-CLIP-L/14',
+    architecture: 'EVA02-CLIP-L-14',
+    recipePath: 'hub/EVA02-CLIP-L-14/recipe.json',
+    hubRepo: 'timm/eva02_large_patch14_clip_224.merged2b_s4b_b131k',
+    hubFile: 'open_clip_model.safetensors',
+    license: 'MIT',
+    imagenetTop1: 79.8,
+    downloadBytes: 855_584_130,
+    builtBytes: 860_005_405,
+  },
+  {
+    id: 'eva02-clip-l-14-336-hub',
+    name: 'EVA02-CLIP-L/14-336',
+    architecture: 'EVA02-CLIP-L-14-336',
+    recipePath: 'hub/EVA02-CLIP-L-14-336/recipe.json',
+    hubRepo: 'timm/eva02_large_patch14_clip_336.merged2b_s6b_b61k',
+    hubFile: 'open_clip_model.safetensors',
+    license: 'MIT',
+    imagenetTop1: 80.4,
+    downloadBytes: 856_239_490,
+    builtBytes: 878_027_809,
+  },
+];
+
 /** The model server the app starts with: the build's VITE_MODEL_BASE_URL, else the app's own `models/` folder. */
 export function defaultModelBaseUrl(): string {
   const configured = import.meta.env.VITE_MODEL_BASE_URL;

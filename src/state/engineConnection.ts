@@ -18,6 +18,7 @@ export type LensEngine = Pick<
   | 'listStoredModels'
   | 'downloadModel'
   | 'importModel'
+  | 'buildModelFromHub'
   | 'deleteStoredModel'
   | 'embeddingCacheInfo'
   | 'clearEmbeddingCache'

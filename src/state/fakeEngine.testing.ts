@@ -12,6 +12,7 @@ import type {
   LoadedModel,
   LoadModelParams,
   LoadProgressEvent,
+  BuildFromHubParams,
   DownloadModelParams,
   ImportModelParams,
   ModelTransferEvent,
@@ -107,8 +108,8 @@ export class FakeEngine implements LensEngine {
   /** What "storage" holds; downloads and imports add to it when the test finishes them. */
   stored: StoredModelInfo[] = [];
   transfers: {
-    kind: 'download' | 'import';
-    params: DownloadModelParams | ImportModelParams;
+    kind: 'download' | 'import' | 'build';
+    params: DownloadModelParams | ImportModelParams | BuildFromHubParams;
     onProgress: (e: ModelTransferEvent) => void;
     done: Deferred<StoredModelInfo>;
     cancel: Mock<() => void>;
@@ -137,9 +138,13 @@ export class FakeEngine implements LensEngine {
     return this.startTransfer('import', params, onProgress);
   }
 
+  buildModelFromHub(params: BuildFromHubParams, onProgress: (e: ModelTransferEvent) => void) {
+    return this.startTransfer('build', params, onProgress);
+  }
+
   private startTransfer(
-    kind: 'download' | 'import',
-    params: DownloadModelParams | ImportModelParams,
+    kind: 'download' | 'import' | 'build',
+    params: DownloadModelParams | ImportModelParams | BuildFromHubParams,
     onProgress: (e: ModelTransferEvent) => void,
   ) {
     const done = deferred<StoredModelInfo>();

@@ -67,7 +67,7 @@ describe('labels slice', () => {
 });
 
 describe('persistence', () => {
-  it('keeps only labels, templates, the backend preference, the model in use, the model server and the mode', () => {
+  it('keeps only labels, templates, the backend preference, the model in use, the model server and hub, and the mode', () => {
     state().replaceLabels(['cat']);
     state().setBackendPreference('wasm');
     state().pushNotice('hello');
@@ -77,6 +77,7 @@ describe('persistence', () => {
       'allowNone',
       'backendPreference',
       'classificationMode',
+      'hubBaseUrl',
       'labelThresholds',
       'labels',
       'modelBaseUrl',

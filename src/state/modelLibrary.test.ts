@@ -1,9 +1,16 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ManifestError } from '../engine/errors';
-import { DEMO_MODEL_ID } from './catalog';
+import { DEMO_MODEL_ID, HUB_BUILDS } from './catalog';
 import { configureEngineBridge, loadModel, resetEngineBridge, switchModel } from './engineBridge';
 import { FakeEngine, fakeLoadedModel, settle } from './fakeEngine.testing';
-import { cancelTransfer, deleteStoredModel, downloadCatalogModel, refreshCatalog } from './modelLibrary';
+import {
+  buildFromOfficialWeights,
+  cancelTransfer,
+  deleteStoredModel,
+  downloadCatalogModel,
+  refreshCatalog,
+  setHubServer,
+} from './modelLibrary';
 import { resetStore } from './resetStore.testing';
 import { useLensStore } from './store';
 import type { StoredModelInfo } from '../worker/protocol';
@@ -165,5 +172,65 @@ describe('server catalog', () => {
     });
     await refreshCatalog();
     expect(state().catalog.map((e) => e.id)).not.toContain('hosted');
+  });
+});
+
+describe('building from the official weights', () => {
+  const entry = HUB_BUILDS[0]!;
+
+  it('asks the worker to build int8 and q4 from the recipe and the hub; shows the step and tensor', async () => {
+    expect(setHubServer('https://hf-mirror.test/')).toBe(true);
+    const done = buildFromOfficialWeights(entry);
+    await settle();
+    const transfer = engine.transfers[0]!;
+    expect(transfer.kind).toBe('build');
+    expect(transfer.params).toEqual({
+      recipeUrl: new URL('/hub/EVA02-CLIP-B-16/recipe.json', globalThis.location?.href ?? 'http://localhost/')
+        .href,
+      hubBaseUrl: 'https://hf-mirror.test',
+      dtypes: ['int8', 'q4'],
+    });
+    transfer.onProgress({
+      type: 'modelTransfer',
+      requestId: 1,
+      modelId: entry.id,
+      stage: 'quantize',
+      file: 'image: visual.trunk.blocks.0.mlp.w1.weight',
+      loaded: 12,
+      total: 402,
+      bytesPerSecond: 0,
+      secondsLeft: null,
+    });
+    runFrames();
+    expect(state().transfers[entry.id]).toMatchObject({
+      kind: 'build',
+      stage: 'quantize',
+      loaded: 12,
+      file: 'image: visual.trunk.blocks.0.mlp.w1.weight',
+    });
+    transfer.done.resolve(storedInfo(entry.id));
+    await done;
+    expect(state().transfers[entry.id]).toBeUndefined();
+    expect(state().notices.at(-1)?.text).toContain('was built in this browser and passed its probe check');
+  });
+
+  it('a failed build keeps its message (with the step) and the model in use', async () => {
+    await loadModel();
+    const done = buildFromOfficialWeights(entry);
+    await settle();
+    engine.transfers[0]!.done.reject(new ManifestError('Converting failed: the checkpoint is not B/16.'));
+    await done;
+    expect(state().transfers[entry.id]).toMatchObject({
+      status: 'error',
+      error: 'Converting failed: the checkpoint is not B/16.',
+    });
+    expect(state().activeModelId).toBe(DEMO_MODEL_ID);
+  });
+
+  it('refuses a hub address that is not a web address', () => {
+    expect(setHubServer('not a url')).toBe(false);
+    expect(setHubServer('ftp://x.test')).toBe(false);
+    expect(state().hubBaseUrl).toBe('https://huggingface.co');
+    expect(state().notices.at(-1)?.text).toBe('"ftp://x.test" is not a web address.');
   });
 });

@@ -9,6 +9,7 @@ import type { ModelSource, ModelTransferEvent, StoredModelInfo } from '../worker
 import {
   BUILT_IN_CATALOG,
   DEMO_MODEL_ID,
+  type HubBuildEntry,
   manifestUrlFor,
   mergeCatalogs,
   parseServerCatalog,
@@ -92,6 +93,7 @@ function transferFromEvent(kind: TransferState['kind'], event: ModelTransferEven
     kind,
     status: 'running',
     stage: event.stage,
+    file: event.file,
     loaded: event.loaded,
     total: event.total,
     bytesPerSecond: event.bytesPerSecond,
@@ -106,6 +108,7 @@ function failedTransfer(previous: TransferState | undefined, kind: TransferState
   return {
     kind,
     stage: previous?.stage ?? 'manifest',
+    file: previous?.file ?? null,
     loaded: previous?.loaded ?? 0,
     total: previous?.total ?? 0,
     bytesPerSecond: 0,
@@ -162,6 +165,42 @@ export async function downloadCatalogModel(modelId: string, dtype: Dtype): Promi
   return runTransfer(modelId, 'download', (onProgress) =>
     getEngine().downloadModel({ manifestUrl, dtypes: [dtype] }, onProgress),
   );
+}
+
+/**
+ * Downloads the official checkpoint of `entry` from the hub and builds its int8 (WASM) and 4-bit (WebGPU) variants
+ * in the worker. The model in use keeps working meanwhile, and stays in use if the build fails.
+ */
+export async function buildFromOfficialWeights(entry: HubBuildEntry): Promise<StoredModelInfo | null> {
+  if (running.has(entry.id)) return null;
+  const recipeUrl = new URL(`${bridgeConfig.baseUrl}${entry.recipePath}`, pageUrl()).href;
+  const { hubBaseUrl } = useLensStore.getState();
+  await askForPersistentStorage();
+  const stored = await runTransfer(entry.id, 'build', (onProgress) =>
+    getEngine().buildModelFromHub({ recipeUrl, hubBaseUrl, dtypes: ['int8', 'q4'] }, onProgress),
+  );
+  if (stored) {
+    useLensStore
+      .getState()
+      .pushNotice(
+        `${stored.name} was built in this browser and passed its probe check. Choose Use to switch to it.`,
+      );
+  }
+  return stored;
+}
+
+/** Sets the hub official weights come from; false (with a notice) for something that is not a web address. */
+export function setHubServer(url: string): boolean {
+  const trimmed = url.trim().replace(/\/+$/, '');
+  try {
+    const parsed = new URL(trimmed);
+    if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new Error('not http');
+  } catch {
+    useLensStore.getState().pushNotice(`"${url.trim()}" is not a web address.`, 'error');
+    return false;
+  }
+  useLensStore.getState().setHubBaseUrl(trimmed);
+  return true;
 }
 
 export function cancelTransfer(key: string): void {

@@ -1,13 +1,21 @@
 import type { StateCreator } from 'zustand';
-import { BUILT_IN_CATALOG, DEMO_MODEL_ID, defaultModelBaseUrl, type CatalogEntry } from './catalog';
-import type { StorageReport } from '../worker/protocol';
+import {
+  BUILT_IN_CATALOG,
+  DEFAULT_HUB_BASE_URL,
+  DEMO_MODEL_ID,
+  defaultModelBaseUrl,
+  type CatalogEntry,
+} from './catalog';
+import type { ModelTransferEvent, StorageReport } from '../worker/protocol';
 import type { LensState } from './store';
 
-/** A download or import in progress or stopped, as the picker shows it. */
+/** A download, import or hub build in progress or stopped, as the picker shows it. */
 export interface TransferState {
-  kind: 'download' | 'import';
+  kind: 'download' | 'import' | 'build';
   status: 'running' | 'error' | 'cancelled';
-  stage: 'manifest' | 'download' | 'verify' | 'store';
+  stage: ModelTransferEvent['stage'];
+  /** The file (or, while building, the tensor) being worked on. */
+  file: string | null;
   loaded: number;
   total: number;
   bytesPerSecond: number;
@@ -22,6 +30,8 @@ export interface ModelLibrarySlice {
   activeModelId: string;
   /** Where catalog models are downloaded from (persisted). */
   modelBaseUrl: string;
+  /** The model hub official weights are built from (persisted). */
+  hubBaseUrl: string;
   catalog: CatalogEntry[];
   storageReport: StorageReport | null;
   /** Keyed by model id; an import of an unknown model is keyed 'import'. */
@@ -31,6 +41,7 @@ export interface ModelLibrarySlice {
 
   setActiveModelId(id: string): void;
   setModelBaseUrl(url: string): void;
+  setHubBaseUrl(url: string): void;
   setCatalog(catalog: CatalogEntry[]): void;
   setStorageReport(report: StorageReport): void;
   setTransfer(key: string, transfer: TransferState | null): void;
@@ -40,6 +51,7 @@ export interface ModelLibrarySlice {
 export const createModelLibrarySlice: StateCreator<LensState, [], [], ModelLibrarySlice> = (set) => ({
   activeModelId: DEMO_MODEL_ID,
   modelBaseUrl: defaultModelBaseUrl(),
+  hubBaseUrl: DEFAULT_HUB_BASE_URL,
   catalog: [...BUILT_IN_CATALOG],
   storageReport: null,
   transfers: {},
@@ -47,6 +59,7 @@ export const createModelLibrarySlice: StateCreator<LensState, [], [], ModelLibra
 
   setActiveModelId: (id) => set({ activeModelId: id }),
   setModelBaseUrl: (url) => set({ modelBaseUrl: url }),
+  setHubBaseUrl: (url) => set({ hubBaseUrl: url }),
   setCatalog: (catalog) => set({ catalog }),
   setStorageReport: (report) => set({ storageReport: report }),
   setTransfer: (key, transfer) =>

@@ -12,6 +12,8 @@ export interface PersistedLensState {
   /** The last model used, so the next visit starts with it (from model storage, no network). */
   activeModelId: string;
   modelBaseUrl: string;
+  /** The model hub official weights are built from (a mirror may replace Hugging Face). */
+  hubBaseUrl: string;
   classificationMode: ClassificationMode;
   allowNone: boolean;
   labelThresholds: Record<string, number>;
@@ -56,6 +58,7 @@ export function mergePersisted(persisted: unknown, current: LensState): LensStat
     backendPreference,
     activeModelId,
     modelBaseUrl,
+    hubBaseUrl,
     classificationMode,
     allowNone,
     labelThresholds,
@@ -73,6 +76,7 @@ export function mergePersisted(persisted: unknown, current: LensState): LensStat
   }
   if (typeof activeModelId === 'string' && activeModelId !== '') next.activeModelId = activeModelId;
   if (typeof modelBaseUrl === 'string' && modelBaseUrl !== '') next.modelBaseUrl = modelBaseUrl;
+  if (typeof hubBaseUrl === 'string' && hubBaseUrl !== '') next.hubBaseUrl = hubBaseUrl;
   if (classificationMode === 'single' || classificationMode === 'multi')
     next.classificationMode = classificationMode;
   if (typeof allowNone === 'boolean') next.allowNone = allowNone;
@@ -96,6 +100,7 @@ export const persistOptions: PersistOptions<LensState, PersistedLensState> = {
     backendPreference: state.backendPreference,
     activeModelId: state.activeModelId,
     modelBaseUrl: state.modelBaseUrl,
+    hubBaseUrl: state.hubBaseUrl,
     classificationMode: state.classificationMode,
     allowNone: state.allowNone,
     labelThresholds: state.labelThresholds,

@@ -49,7 +49,14 @@ export interface LensSnapshot {
   notices: string[];
   activeModelId: string;
   storageKind: string | null;
-  storedModels: { id: string; bytes: number; dtypes: string[] }[];
+  storedModels: {
+    id: string;
+    bytes: number;
+    dtypes: string[];
+    /** The manifest's facts (a hub build records its timings and probe reference here). */
+    metrics: Record<string, number | string>;
+    probeCosine: Record<string, { image: number; text: number }>;
+  }[];
   incompleteDownloads: { modelId: string; bytes: number }[];
   /** Downloads and imports under way or stopped, by model id ('import' for an import). */
   downloads: Record<string, { status: string; loaded: number; total: number; error: string | null }>;
@@ -116,10 +123,12 @@ function takeSnapshot(state: LensState): LensSnapshot {
     notices: state.notices.map((notice) => notice.text),
     activeModelId: state.activeModelId,
     storageKind: state.storageReport?.kind ?? null,
-    storedModels: (state.storageReport?.models ?? []).map(({ id, bytes, dtypes }) => ({
+    storedModels: (state.storageReport?.models ?? []).map(({ id, bytes, dtypes, manifest }) => ({
       id,
       bytes,
       dtypes: [...dtypes],
+      metrics: { ...manifest.metrics },
+      probeCosine: Object.fromEntries(manifest.variants.map((v) => [v.dtype, { ...v.measuredProbeCosine }])),
     })),
     incompleteDownloads: (state.storageReport?.incomplete ?? []).map((item) => ({ ...item })),
     downloads: Object.fromEntries(

@@ -8,6 +8,7 @@ import type { StoredModelInfo } from '../worker/protocol';
 import { collectPathedFiles, hasFiles } from './collectFiles';
 import { EmbeddingCacheLine } from './EmbeddingCacheLine';
 import { ForgetEverything } from './ForgetEverything';
+import { HubBuilds } from './HubBuilds';
 import { ImportModel } from './ImportModel';
 import { ModelRow } from './ModelRow';
 import { ModelServerSetting } from './ModelServerSetting';
@@ -117,6 +118,7 @@ export function ModelsDialog({ onClose }: { onClose(): void }) {
           />
         ))}
       </ul>
+      <HubBuilds stored={stored} incomplete={incomplete} />
       <ImportModel />
       <ModelServerSetting />
       <StorageLine />

@@ -7,7 +7,9 @@ export function TransferError({ transfer }: { transfer: TransferState }) {
       <p className="transfer__note">
         {transfer.kind === 'download'
           ? 'Download paused. What arrived is kept; resume any time.'
-          : 'Import cancelled.'}
+          : transfer.kind === 'build'
+            ? 'Build stopped. The downloaded part of the checkpoint is kept; resume any time.'
+            : 'Import cancelled.'}
       </p>
     );
   }
@@ -17,6 +19,7 @@ export function TransferError({ transfer }: { transfer: TransferState }) {
     <p className="transfer__error" role="alert">
       {transfer.error}
       {isFull && ' Your other stored models are intact.'}
+      {transfer.kind === 'build' && !isFull && ' The model you were using is still in use.'}
     </p>
   );
 }

@@ -6,6 +6,8 @@ const STAGE_TEXT: Record<TransferState['stage'], string> = {
   download: '',
   verify: 'Checking sha256…',
   store: 'Storing…',
+  convert: 'Converting…',
+  quantize: 'Quantizing…',
 };
 
 /** A download or import under way: bar, bytes, speed and time left. */

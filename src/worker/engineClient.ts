@@ -5,6 +5,7 @@
  */
 import { BackendError, CancelledError, ENGINE_ERRORS, type EngineErrorName } from '../engine/errors';
 import type {
+  BuildFromHubParams,
   BackendChangedEvent,
   DownloadModelParams,
   EmbedImagesParams,
@@ -122,6 +123,14 @@ export class EngineClient {
     onProgress: (e: ModelTransferEvent) => void,
   ): CancellableRequest<StoredModelInfo> {
     return this.cancellable('importModel', p, { transfer: onProgress });
+  }
+
+  /** Builds a model from the official weights on the hub (download, convert, quantize, verify); cancellable. */
+  buildModelFromHub(
+    p: BuildFromHubParams,
+    onProgress: (e: ModelTransferEvent) => void,
+  ): CancellableRequest<StoredModelInfo> {
+    return this.cancellable('buildModelFromHub', p, { transfer: onProgress });
   }
 
   /** Removes a stored model and any partial download of it. */

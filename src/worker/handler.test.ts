@@ -136,6 +136,14 @@ class FakeLibrary implements HandlerLibrary {
     return storedInfo;
   }
 
+  async buildFromHub(
+    _params: unknown,
+    onProgress: (u: ModelTransferUpdate) => void,
+  ): Promise<StoredModelInfo> {
+    onProgress(update('convert', 3));
+    return storedInfo;
+  }
+
   async delete(modelId: string): Promise<void> {
     this.deleted.push(modelId);
   }

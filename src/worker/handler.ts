@@ -9,6 +9,7 @@ import type { ModelTransferUpdate } from '../engine/modelLibrary';
 import type { LoadEvent } from '../engine/zeroShotEngine';
 import {
   isWorkerRequest,
+  type BuildFromHubParams,
   type DownloadModelParams,
   type EmbedImagesParams,
   type EmbedImagesResult,
@@ -50,6 +51,11 @@ export interface HandlerLibrary {
   ): Promise<StoredModelInfo>;
   import(
     params: ImportModelParams,
+    onProgress: (update: ModelTransferUpdate) => void,
+    signal: AbortSignal,
+  ): Promise<StoredModelInfo>;
+  buildFromHub(
+    params: BuildFromHubParams,
     onProgress: (update: ModelTransferUpdate) => void,
     signal: AbortSignal,
   ): Promise<StoredModelInfo>;
@@ -129,6 +135,10 @@ export class WorkerHandler {
         return this.transferModel(request.id, (onProgress, signal) =>
           this.library.import(request.params, onProgress, signal),
         );
+      case 'buildModelFromHub':
+        return this.transferModel(request.id, (onProgress, signal) =>
+          this.library.buildFromHub(request.params, onProgress, signal),
+        );
       case 'deleteStoredModel':
         return this.library.delete(request.params.modelId).then(() => ({ value: null, transfer: [] }));
       case 'embeddingCacheInfo':
@@ -170,7 +180,7 @@ export class WorkerHandler {
   private async transferModel(
     requestId: number,
     run: (onProgress: (update: ModelTransferUpdate) => void, signal: AbortSignal) => Promise<StoredModelInfo>,
-  ): Promise<Reply<'downloadModel' | 'importModel'>> {
+  ): Promise<Reply<'downloadModel' | 'importModel' | 'buildModelFromHub'>> {
     const onProgress = (update: ModelTransferUpdate) =>
       this.postEvent({ type: 'modelTransfer', requestId, ...update });
     const value = await this.cancellable(requestId, (signal) => run(onProgress, signal));

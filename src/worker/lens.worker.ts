@@ -12,14 +12,15 @@ const scope = self as unknown as DedicatedWorkerGlobalScope;
 const wasmPaths = new URL(`${import.meta.env.BASE_URL}ort/`, scope.location.href).href;
 const post = (message: unknown, transfer: Transferable[]) => scope.postMessage(message, transfer);
 const openStore = lazyModelStore();
+const engine = new ZeroShotEngine({
+  wasmPaths,
+  openStore,
+  embeddingCache: new IdbEmbeddingCache(),
+  checkWebGpuDevice: () => checkWebGpuDevice(),
+});
 const handler = new WorkerHandler(
-  new ZeroShotEngine({
-    wasmPaths,
-    openStore,
-    embeddingCache: new IdbEmbeddingCache(),
-    checkWebGpuDevice: () => checkWebGpuDevice(),
-  }),
-  new ModelLibrary({ openStore }),
+  engine,
+  new ModelLibrary({ openStore, importOrt: () => engine.wasmRuntime() }),
   post,
 );
 scope.addEventListener('message', (event: MessageEvent<unknown>) => void handler.handle(event.data));

@@ -145,6 +145,16 @@ export interface DownloadModelParams {
   dtypes: Dtype[];
 }
 
+/** Build a model from the official weights on the model hub (issue #9); see src/engine/hub/buildFromHub.ts. */
+export interface BuildFromHubParams {
+  /** Absolute URL of the architecture's recipe.json, served with the app. */
+  recipeUrl: string;
+  /** The hub's base URL (https://huggingface.co, a mirror, or the tests' stand-in). */
+  hubBaseUrl: string;
+  /** The dtypes to build (int8 for WASM, q4 for WebGPU). */
+  dtypes: Dtype[];
+}
+
 export interface ImportModelParams {
   /**
    * The files of a folder made by `npm run models -- convert`, each with its path relative to the folder that was
@@ -164,7 +174,8 @@ export interface ModelTransferEvent {
   requestId: number;
   /** Known once the manifest is read. */
   modelId: string | null;
-  stage: 'manifest' | 'download' | 'verify' | 'store';
+  /** A hub build adds 'convert' and 'quantize' (loaded/total count tensors) and 'verify' for its probe. */
+  stage: 'manifest' | 'download' | 'verify' | 'store' | 'convert' | 'quantize';
   file: string | null;
   /** Bytes of the whole model done so far (already-stored and resumed bytes count) and the total. */
   loaded: number;
@@ -205,6 +216,12 @@ export interface RequestMap {
    * Fails as downloadModel does (a cancelled import keeps nothing).
    */
   importModel: { params: ImportModelParams; result: StoredModelInfo };
+  /**
+   * Downloads the official checkpoint (resumable) and builds the model in the worker: convert, quantize, store,
+   * verify; events: modelTransfer. Fails with an error whose message starts with the step ("Converting failed: …"),
+   * ModelBusyError or CancelledError (the downloaded part is kept).
+   */
+  buildModelFromHub: { params: BuildFromHubParams; result: StoredModelInfo };
   /**
    * Removes a stored model (and any partial download of it); other models are untouched. A download of it running
    * in this worker is cancelled first; the loaded model keeps working (its sessions hold their bytes).
@@ -274,6 +291,7 @@ const REQUEST_TYPES: readonly RequestType[] = [
   'listStoredModels',
   'downloadModel',
   'importModel',
+  'buildModelFromHub',
   'deleteStoredModel',
   'embeddingCacheInfo',
   'clearEmbeddingCache',

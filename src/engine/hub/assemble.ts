@@ -11,6 +11,7 @@ import {
   quantizeInt8Columns,
   quantizeInt8Rows,
   type FloatTensor,
+  type WeightOp,
 } from './weightMaths';
 
 /** Where hub tensors come from (the stored checkpoint in the app, a file in tests). */
@@ -48,11 +49,12 @@ export async function assembleOutputs(
   signal?: AbortSignal,
 ): Promise<Uint8Array[]> {
   const files = outputs.map((output, i) => copySkeleton(output, skeletons[i]!));
-  const byHub = new Map<string, { file: Uint8Array; hole: Hole }[]>();
+  const byHub = new Map<string, { file: Uint8Array; hole: Hole & { hub: string; ops: WeightOp[] } }[]>();
   outputs.forEach((output, i) => {
     for (const hole of output.holes) {
+      if (hole.encode.kind === 'copy' || !hole.hub) continue; // copies are made by copySkeleton
       const list = byHub.get(hole.hub) ?? [];
-      list.push({ file: files[i]!, hole });
+      list.push({ file: files[i]!, hole: { ...hole, hub: hole.hub, ops: hole.ops ?? [] } });
       byHub.set(hole.hub, list);
     }
   });
@@ -106,7 +108,7 @@ function step<T>(which: 'convert' | 'quantize', hole: Hole, run: () => T): T {
   }
 }
 
-/** The skeleton's bytes placed around the holes of a file of `output.bytes`. */
+/** The skeleton's bytes placed around the holes of a file of `output.bytes`, and repeated constants copied. */
 function copySkeleton(output: RecipeOutput, skeleton: Uint8Array): Uint8Array {
   const file = new Uint8Array(output.bytes);
   let from = 0;
@@ -118,6 +120,10 @@ function copySkeleton(output: RecipeOutput, skeleton: Uint8Array): Uint8Array {
     to = hole.at + hole.bytes;
   }
   file.set(skeleton.subarray(from), to);
+  for (const hole of output.holes) {
+    if (hole.encode.kind === 'copy')
+      file.copyWithin(hole.at, hole.encode.from, hole.encode.from + hole.bytes);
+  }
   return file;
 }
 
@@ -136,6 +142,8 @@ export function encodeWeight(weight: FloatTensor, encode: Encoding): Record<stri
         encode.kind === 'int8_columns' ? quantizeInt8Columns(weight) : quantizeInt8Rows(weight);
       return { q: bytesOf(q), scale: bytesOf(scale) };
     }
+    case 'copy':
+      throw new Error('a copied constant has no weight to encode');
     case 'q4_blocks':
     case 'q8_blocks': {
       const blocks = quantizeBlocks(weight, encode.kind === 'q4_blocks' ? 4 : 8, encode.blockSize);

@@ -12,7 +12,9 @@ import type { WeightOp } from './weightMaths';
 export type Encoding =
   | { kind: 'float32' }
   | { kind: 'int8_columns' | 'int8_rows'; part: 'q' | 'scale' }
-  | { kind: 'q4_blocks' | 'q8_blocks'; part: 'codes' | 'scales' | 'zero_points'; blockSize: number };
+  | { kind: 'q4_blocks' | 'q8_blocks'; part: 'codes' | 'scales' | 'zero_points'; blockSize: number }
+  /** A constant that repeats an earlier one in the same file (RoPE tables, one per block): copy its bytes. */
+  | { kind: 'copy'; from: number };
 
 export interface Hole {
   /** The initializer's name in the graph (for messages). */
@@ -20,9 +22,9 @@ export interface Hole {
   /** Byte offset of the initializer's raw data in the finished file. */
   at: number;
   bytes: number;
-  /** The hub tensor it is made from. */
-  hub: string;
-  ops: WeightOp[];
+  /** The hub tensor it is made from (absent for a copy). */
+  hub?: string;
+  ops?: WeightOp[];
   encode: Encoding;
 }
 
@@ -64,7 +66,7 @@ export interface HubRecipe {
   outputs: RecipeOutput[];
 }
 
-const ENCODINGS = new Set(['float32', 'int8_columns', 'int8_rows', 'q4_blocks', 'q8_blocks']);
+const ENCODINGS = new Set(['float32', 'int8_columns', 'int8_rows', 'q4_blocks', 'q8_blocks', 'copy']);
 
 /** Checks what the builder relies on: a damaged recipe is refused with its first fault, never half-built. */
 export function validateRecipe(json: unknown, source: string): HubRecipe {
@@ -87,9 +89,13 @@ export function validateRecipe(json: unknown, source: string): HubRecipe {
       if (!(hole.at >= end && hole.bytes > 0 && hole.at + hole.bytes <= output.bytes)) {
         fail(`hole ${hole.name} of ${label} is out of order or outside the file`);
       }
-      if (!recipe.tensors[hole.hub])
-        fail(`hole ${hole.name} of ${label} reads an unlisted tensor ${hole.hub}`);
       if (!ENCODINGS.has(hole.encode?.kind)) fail(`hole ${hole.name} has an unknown encoding`);
+      if (hole.encode.kind === 'copy') {
+        if (!(hole.encode.from >= 0 && hole.encode.from + hole.bytes <= hole.at))
+          fail(`hole ${hole.name} of ${label} copies from after itself`);
+      } else if (!hole.hub || !recipe.tensors[hole.hub] || !Array.isArray(hole.ops)) {
+        fail(`hole ${hole.name} of ${label} reads an unlisted tensor ${String(hole.hub)}`);
+      }
       end = hole.at + hole.bytes;
       holeBytes += hole.bytes;
     }

@@ -1,0 +1,96 @@
+import type { TransferState } from '../state/modelLibrarySlice';
+import { formatDuration, formatSize } from './format';
+
+const STEPS = [
+  { key: 'download', name: 'Downloading' },
+  { key: 'convert', name: 'Converting' },
+  { key: 'quantize', name: 'Quantizing' },
+  { key: 'verify', name: 'Verifying' },
+] as const;
+
+/** Which step a transfer stage belongs to (reading the recipe counts as the start of the download). */
+function stepIndex(stage: TransferState['stage']): number {
+  switch (stage) {
+    case 'manifest':
+    case 'download':
+      return 0;
+    case 'convert':
+      return 1;
+    case 'quantize':
+    case 'store':
+      return 2;
+    case 'verify':
+      return 3;
+  }
+}
+
+function detail(transfer: TransferState): string {
+  if (transfer.total === 0) return 'Reading the build recipe…';
+  if (transfer.stage === 'download') {
+    const parts = [`${formatSize(transfer.loaded)} of ${formatSize(transfer.total)}`];
+    if (transfer.bytesPerSecond > 0) parts.push(`${formatSize(transfer.bytesPerSecond)}/s`);
+    if (transfer.secondsLeft !== null && transfer.bytesPerSecond > 0)
+      parts.push(`${formatDuration(transfer.secondsLeft)} left`);
+    return parts.join(' · ');
+  }
+  if (transfer.stage === 'store') return `Storing ${transfer.file ?? ''}…`;
+  if (transfer.stage === 'verify') return 'Running the probe image and prompt on the built model…';
+  return `Tensor ${transfer.loaded} of ${transfer.total}${transfer.file ? ` (${transfer.file})` : ''}`;
+}
+
+/**
+ * The four steps of building a model from the official weights, with the current one's progress. Converting and
+ * quantizing run together, tensor by tensor, so both advance at once.
+ */
+export function HubBuildSteps({ label, transfer }: { label: string; transfer: TransferState }) {
+  const current = stepIndex(transfer.stage);
+  const isRunning = transfer.status === 'running';
+  const percent =
+    transfer.total > 0 ? Math.min(100, Math.floor((transfer.loaded / transfer.total) * 100)) : 0;
+  const stateOf = (index: number) => {
+    const together = current >= 1 && current <= 2 && index >= 1 && index <= 2 && transfer.stage !== 'store';
+    if (index < current && !together) return 'done';
+    if (index === current || together)
+      return isRunning ? 'active' : transfer.status === 'error' ? 'failed' : 'paused';
+    return 'waiting';
+  };
+  return (
+    <div className="hub-steps">
+      <ol className="hub-steps__list">
+        {STEPS.map((step, index) => {
+          const state = stateOf(index);
+          return (
+            <li
+              key={step.key}
+              className={`hub-steps__step hub-steps__step--${state}`}
+              data-step={step.key}
+              data-state={state}
+            >
+              <span aria-hidden="true">
+                {{ done: '✓', active: '●', failed: '✕', paused: '‖', waiting: '○' }[state]}
+              </span>{' '}
+              {step.name}
+            </li>
+          );
+        })}
+      </ol>
+      {isRunning && (
+        <>
+          <div
+            className="transfer__bar"
+            role="progressbar"
+            aria-label={label}
+            aria-valuemin={0}
+            aria-valuemax={100}
+            aria-valuenow={percent}
+          >
+            <div className="transfer__fill" style={{ width: `${percent}%` }} />
+          </div>
+          <p className="transfer__text" aria-live="polite">
+            {detail(transfer)}
+          </p>
+        </>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,139 @@
+import { useState, type FormEvent } from 'react';
+import { HUB_BUILDS, type HubBuildEntry } from '../state/catalog';
+import { buildFromOfficialWeights, cancelTransfer, setHubServer } from '../state/modelLibrary';
+import type { TransferState } from '../state/modelLibrarySlice';
+import { useLensStore } from '../state/store';
+import type { IncompleteDownloadInfo, StoredModelInfo } from '../worker/protocol';
+import { formatSize } from './format';
+import { HubBuildSteps } from './HubBuildSteps';
+import { TransferError } from './TransferError';
+
+/** Where the build keeps the checkpoint while it works (see checkpointStoreId in src/engine/hub). */
+const checkpointFolder = (id: string) => `${id}--checkpoint`;
+
+function HubBuildRow({
+  entry,
+  stored,
+  kept,
+  transfer,
+}: {
+  entry: HubBuildEntry;
+  stored: StoredModelInfo | null;
+  kept: IncompleteDownloadInfo | null;
+  transfer: TransferState | null;
+}) {
+  const isRunning = transfer?.status === 'running';
+  const title = `${entry.name} (from the official weights, ${formatSize(entry.downloadBytes)} download)`;
+  const resumable = kept !== null || transfer?.status === 'cancelled' || transfer?.status === 'error';
+  return (
+    <li className="model-row" data-testid="hub-build" data-model-id={entry.id}>
+      <div className="model-row__head">
+        <h3 className="model-row__name">{title}</h3>
+        {stored && <span className="model-row__badge model-row__badge--quiet">Built</span>}
+      </div>
+      <p className="model-row__facts">
+        {[
+          `Source: huggingface.co/${entry.hubRepo} (${entry.hubFile})`,
+          `Licence: ${entry.license}`,
+          entry.imagenetTop1 !== null
+            ? `ImageNet zero-shot ${entry.imagenetTop1.toFixed(1)}% (published)`
+            : null,
+        ]
+          .filter(Boolean)
+          .join(' · ')}
+      </p>
+      <p className="model-row__facts muted">
+        Builds int8 (WASM) and 4-bit (WebGPU) in this browser: {formatSize(entry.builtBytes)} stored. The
+        checkpoint is deleted once the model passes its check.
+      </p>
+      {transfer && (transfer.kind === 'build' || isRunning) && (
+        <HubBuildSteps label={`Building ${entry.name}`} transfer={transfer} />
+      )}
+      {transfer && !isRunning && <TransferError transfer={transfer} />}
+      <div className="model-row__actions">
+        {isRunning ? (
+          <button
+            type="button"
+            className="button button--small"
+            aria-label={`Cancel building ${entry.name}`}
+            onClick={() => cancelTransfer(entry.id)}
+          >
+            Cancel
+          </button>
+        ) : (
+          (!stored || resumable) && (
+            <button
+              type="button"
+              className="button button--small"
+              aria-label={`${resumable ? 'Resume building' : 'Build'} ${entry.name}`}
+              onClick={() => void buildFromOfficialWeights(entry)}
+            >
+              {resumable ? `Resume${kept ? ` (${formatSize(kept.bytes)} kept)` : ''}` : 'Download and build'}
+            </button>
+          )
+        )}
+        {stored && !isRunning && <span className="muted">Stored as “{stored.name}” above.</span>}
+      </div>
+    </li>
+  );
+}
+
+function HubAddressSetting() {
+  const saved = useLensStore((state) => state.hubBaseUrl);
+  const [value, setValue] = useState(saved);
+  const onSubmit = (event: FormEvent) => {
+    event.preventDefault();
+    if (setHubServer(value)) setValue(value.trim().replace(/\/+$/, ''));
+  };
+  return (
+    <form className="models-section models-section__row" onSubmit={onSubmit}>
+      <label className="models-server">
+        <span>Model hub</span>
+        <input
+          type="url"
+          value={value}
+          onChange={(event) => setValue(event.target.value)}
+          spellCheck={false}
+          placeholder="https://huggingface.co"
+          inputMode="url"
+        />
+      </label>
+      <button type="submit" className="button button--small" disabled={value.trim() === ''}>
+        Save hub
+      </button>
+    </form>
+  );
+}
+
+/** Real EVA-CLIP with no server of our own: the official checkpoints, converted and quantized in this browser. */
+export function HubBuilds({
+  stored,
+  incomplete,
+}: {
+  stored: Map<string, StoredModelInfo>;
+  incomplete: Map<string, IncompleteDownloadInfo>;
+}) {
+  const transfers = useLensStore((state) => state.transfers);
+  return (
+    <section className="models-section" aria-labelledby="hub-builds-title">
+      <h3 id="hub-builds-title">From the official weights</h3>
+      <p className="muted">
+        Downloads the published checkpoint from the model hub and turns it into a quantized ONNX model here,
+        with no other software. The download resumes where it stopped; a failed build keeps the model you use
+        now.
+      </p>
+      <ul className="model-list">
+        {HUB_BUILDS.map((entry) => (
+          <HubBuildRow
+            key={entry.id}
+            entry={entry}
+            stored={stored.get(entry.id) ?? null}
+            kept={incomplete.get(checkpointFolder(entry.id)) ?? null}
+            transfer={transfers[entry.id] ?? null}
+          />
+        ))}
+      </ul>
+      <HubAddressSetting />
+    </section>
+  );
+}
