@@ -139,7 +139,8 @@ test('build EVA02-CLIP-B/16 from the hub: download, resume, convert, quantize, v
 
   await test.step('the build converts, quantizes and verifies against the recorded PyTorch probe', async () => {
     const before = resumedRanges().length;
-    let peakRss = rendererRssBytes();
+    const baselineRss = rendererRssBytes();
+    let peakRss = baselineRss;
     const sampler = setInterval(() => (peakRss = Math.max(peakRss, rendererRssBytes())), 250);
     const started = Date.now();
     try {
@@ -155,7 +156,11 @@ test('build EVA02-CLIP-B/16 from the hub: download, resume, convert, quantize, v
     expect(resumedRanges().length).toBeGreaterThan(before);
     const stored = (await snapshot(page)).storedModels.find((m) => m.id === MODEL_ID)!;
     expect(stored.dtypes).toEqual(['int8', 'q4']);
-    expect(String(stored.metrics.probeReference)).toContain('PyTorch fp32 embeddings the toolchain recorded');
+    expect(String(stored.metrics.probeReference)).toContain(
+      'PyTorch fp32 embeddings the toolchain recorded for this checkpoint (random-weight B/16 (seed 0)',
+    );
+    // The browser's files are the ones `npm run models -- convert` makes from the same bytes, bit for bit.
+    expect(String(stored.metrics.probeReference)).toContain('files identical to its convert output');
     expect(stored.probeCosine.int8!.image).toBeGreaterThanOrEqual(0.99);
     expect(stored.probeCosine.int8!.text).toBeGreaterThanOrEqual(0.99);
     expect(stored.probeCosine.q4!.image).toBeGreaterThanOrEqual(0.97);
@@ -168,6 +173,7 @@ test('build EVA02-CLIP-B/16 from the hub: download, resume, convert, quantize, v
       downloadSeconds: stored.metrics.downloadSeconds,
       convertAndQuantizeSeconds: stored.metrics.convertAndQuantizeSeconds,
       verifySeconds: stored.metrics.verifySeconds,
+      rendererRssBeforeMiB: Math.round(baselineRss / 2 ** 20),
       rendererPeakRssMiB: Math.round(peakRss / 2 ** 20),
       storedBytes: stored.bytes,
       probeCosine: stored.probeCosine,

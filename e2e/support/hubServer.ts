@@ -107,17 +107,26 @@ export async function startHubServer(): Promise<HubServer> {
     const stream = createReadStream(file, { start, end: (dropAt ?? end + 1) - 1, highWaterMark: 1 << 20 });
     let sent = 0;
     const began = Date.now();
+    // The stream waits for the slower of two things: the socket draining and the throttle's clock.
+    let holds = 0;
+    const hold = () => {
+      holds++;
+      stream.pause();
+    };
+    const release = () => {
+      if (--holds === 0) stream.resume();
+    };
     stream.on('data', (chunk) => {
       sent += chunk.length;
       if (!res.write(chunk)) {
-        stream.pause();
-        res.once('drain', () => stream.resume());
+        hold();
+        res.once('drain', release);
       }
       if (knobs.bytesPerSecond > 0) {
         const ahead = (sent / knobs.bytesPerSecond) * 1000 - (Date.now() - began);
         if (ahead > 0) {
-          stream.pause();
-          setTimeout(() => stream.resume(), ahead);
+          hold();
+          setTimeout(release, ahead);
         }
       }
     });

@@ -394,15 +394,17 @@ def write_recipe(recipe: dict, out_dir) -> None:
 
 
 def record_known_probe(recipe_dir, checkpoint, note: str, log=print) -> dict:
-    """Add the PyTorch fp32 probe embeddings of ``checkpoint`` to the recipe, keyed by the file's sha256: a browser
-    build from the same bytes is then verified against them (cosine >= the dtype's minProbeCosine)."""
+    """Add the PyTorch fp32 probe embeddings of ``checkpoint`` to the recipe, keyed by the file's sha256, with the
+    sha256 of every file ``convert`` makes from it: a browser build from the same bytes is then verified against both
+    (probe cosine >= the dtype's minProbeCosine, and the very same files)."""
     from pathlib import Path
 
     from eva_lens.checkpoint import load_eva_state
     from eva_lens.clip import EvaClip
     from eva_lens.config import load_config
+    from eva_lens.export_onnx import export_image_tower, export_text_tower
     from eva_lens.manifest import sha256_file
-    from eva_lens.package import probe_embeddings
+    from eva_lens.package import CONVERTERS, probe_embeddings
 
     recipe_dir = Path(recipe_dir)
     recipe = json.loads((recipe_dir / "recipe.json").read_text())
@@ -411,9 +413,15 @@ def record_known_probe(recipe_dir, checkpoint, note: str, log=print) -> dict:
     model.load_state_dict(load_eva_state(checkpoint, config), strict=True)
     image, text = probe_embeddings(model)
     digest = sha256_file(Path(checkpoint))
+    files = {}
+    for tower, export in (("image", export_image_tower), ("text", export_text_tower)):
+        graph = export(model)
+        for dtype in sorted({o["dtype"] for o in recipe["outputs"] if o["tower"] == tower}):
+            data = CONVERTERS[dtype](graph).SerializeToString()
+            files[f"{tower}.{dtype}.onnx"] = hashlib.sha256(data).hexdigest()
     known = [k for k in recipe.get("knownProbes", []) if k["checkpointSha256"] != digest]
     known.append({"checkpointSha256": digest, "note": note, "imageEmbedding": [float(x) for x in image],
-                  "textEmbedding": [float(x) for x in text]})
+                  "textEmbedding": [float(x) for x in text], "files": files})
     recipe["knownProbes"] = known
     write_recipe(recipe, recipe_dir)
     log(f"recorded the probe of {Path(checkpoint).name} (sha256 {digest[:12]}…) in {recipe_dir / 'recipe.json'}")

@@ -85,6 +85,9 @@ def test_a_known_checkpoint_records_the_converters_probe(hub_demo, tmp_path):
     assert known["checkpointSha256"] == sha256_file(checkpoint)
     assert np.allclose(known["imageEmbedding"], manifest["probe"]["imageEmbedding"], atol=1e-6)
     assert np.allclose(known["textEmbedding"], manifest["probe"]["textEmbedding"], atol=1e-6)
+    expected = {f: v[k]["sha256"] for v in manifest["variants"] for f, k in
+                ((v["imageModel"]["path"], "imageModel"), (v["textModel"]["path"], "textModel"))}
+    assert known["files"] == expected
     # Recording again replaces the entry rather than adding a second one.
     assert len(record_known_probe(copy, checkpoint, "again", log=lambda _: None)["knownProbes"]) == 1
 

@@ -165,6 +165,17 @@ export function float16ToFloat32(bits: number): number {
   return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
 }
 
+const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+let halfTable: Float32Array | null = null;
+
+function float16Table(): Float32Array {
+  if (!halfTable) {
+    halfTable = new Float32Array(65536);
+    for (let bits = 0; bits < 65536; bits++) halfTable[bits] = float16ToFloat32(bits);
+  }
+  return halfTable;
+}
+
 /** A tensor's bytes (little-endian, as stored) widened to float32; F32, F16 and BF16 only. */
 export function tensorToFloat32(entry: TensorEntry, bytes: Uint8Array): Float32Array {
   if (bytes.length !== entry.end - entry.begin) {
@@ -179,9 +190,17 @@ export function tensorToFloat32(entry: TensorEntry, bytes: Uint8Array): Float32A
     case 'F32':
       for (let i = 0; i < count; i++) out[i] = view.getFloat32(i * 4, true);
       return out;
-    case 'F16':
-      for (let i = 0; i < count; i++) out[i] = float16ToFloat32(view.getUint16(i * 2, true));
+    case 'F16': {
+      // A table of all 65,536 halves is ~10x faster than decoding each (a 300 MB checkpoint is 150M of them).
+      const table = float16Table();
+      if (bytes.byteOffset % 2 === 0 && littleEndian) {
+        const halves = new Uint16Array(bytes.buffer, bytes.byteOffset, count);
+        for (let i = 0; i < count; i++) out[i] = table[halves[i]!]!;
+      } else {
+        for (let i = 0; i < count; i++) out[i] = table[view.getUint16(i * 2, true)]!;
+      }
       return out;
+    }
     case 'BF16': {
       // bfloat16 is the top half of a float32: exact.
       const wide = new DataView(out.buffer);

@@ -373,4 +373,18 @@ describe('WorkerHandler', () => {
       { kind: 'error', id: 16, name: 'StorageFullError', message: 'Not enough storage for Test model.' },
     ]);
   });
+
+  it('routes a hub build to the library; its progress arrives as modelTransfer events', async () => {
+    const { posted, handler } = setup();
+    const params = {
+      recipeUrl: 'https://app.test/hub/B/recipe.json',
+      hubBaseUrl: 'https://hub.test',
+      dtypes: ['int8' as const],
+    };
+    await handler.handle({ id: 17, type: 'buildModelFromHub', params });
+    expect(posted.map((p) => p.message)).toEqual([
+      { kind: 'event', event: { type: 'modelTransfer', requestId: 17, ...update('convert', 3) } },
+      { kind: 'result', id: 17, value: storedInfo },
+    ]);
+  });
 });

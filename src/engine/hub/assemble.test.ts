@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ModelManifest } from '../manifest';
 import { probePixelValues } from '../probe';
+import { cosineSimilarity } from '../ranking';
 import { REPO_ROOT } from '../../test/preprocessFixtures';
 import { assembleOutputs, type AssemblyProgress } from './assemble';
 import { checkCheckpoint, checkpointSource, readCheckpointHeader, readScalar } from './checkpointSource';
@@ -20,18 +21,6 @@ const DIR = join(REPO_ROOT, 'models', '.artifacts', 'hub-demo');
 const CHECKPOINT = join(DIR, 'open_clip_model.safetensors');
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
-
-function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let ab = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    ab += a[i]! * b[i]!;
-    aa += a[i]! * a[i]!;
-    bb += b[i]! * b[i]!;
-  }
-  return ab / Math.sqrt(aa * bb);
-}
 
 describe.skipIf(!existsSync(CHECKPOINT))('building the demo architecture from a hub checkpoint', () => {
   const load = async () => {
@@ -87,7 +76,7 @@ describe.skipIf(!existsSync(CHECKPOINT))('building the demo architecture from a 
       const out = await session.run({ [session.inputNames[0]!]: input });
       const embedding = out[session.outputNames[0]!]!.data as Float32Array;
       const reference = o.tower === 'image' ? manifest.probe.imageEmbedding : manifest.probe.textEmbedding;
-      expect(cosine(embedding, reference), o.tower).toBeGreaterThanOrEqual(0.9999);
+      expect(cosineSimilarity(embedding, reference), o.tower).toBeGreaterThanOrEqual(0.9999);
       await session.release();
     }
   });

@@ -127,6 +127,7 @@ describe.skipIf(!existsSync(CHECKPOINT))('building a model from the hub in the b
   it('verifies against PyTorch embeddings the toolchain recorded for the same checkpoint', async () => {
     const reference = converted();
     const checkpointSha256 = sha256(new Uint8Array(readFileSync(CHECKPOINT)));
+    const int8 = reference.variants.find((v) => v.dtype === 'int8')!;
     const recipe = recipeWith((r) => {
       r.knownProbes = [
         {
@@ -134,6 +135,7 @@ describe.skipIf(!existsSync(CHECKPOINT))('building a model from the hub in the b
           note: 'seed 7',
           imageEmbedding: reference.probe.imageEmbedding,
           textEmbedding: reference.probe.textEmbedding,
+          files: { 'image.int8.onnx': int8.imageModel.sha256, 'text.int8.onnx': int8.textModel.sha256 },
         },
       ];
     });
@@ -145,9 +147,37 @@ describe.skipIf(!existsSync(CHECKPOINT))('building a model from the hub in the b
       recipe,
     );
     expect(stored.manifest.probe.imageEmbedding).toEqual(reference.probe.imageEmbedding);
-    expect(String(stored.manifest.metrics?.probeReference)).toContain('PyTorch fp32');
+    expect(String(stored.manifest.metrics?.probeReference)).toContain(
+      'PyTorch fp32 embeddings the toolchain recorded for this checkpoint (seed 7); files identical to its convert output',
+    );
     expect(stored.manifest.variants[0]!.measuredProbeCosine.image).toBeGreaterThanOrEqual(0.99);
     expect(stored.manifest.metrics?.checkpointSha256).toBe(checkpointSha256);
+  });
+
+  it('a build whose files differ from the toolchain’s for a known checkpoint is refused at the verify step', async () => {
+    const reference = converted();
+    const store = new MemoryModelStore();
+    const recipe = recipeWith((r) => {
+      r.knownProbes = [
+        {
+          checkpointSha256: sha256(new Uint8Array(readFileSync(CHECKPOINT))),
+          note: 'seed 7',
+          imageEmbedding: reference.probe.imageEmbedding,
+          textEmbedding: reference.probe.textEmbedding,
+          files: { 'image.int8.onnx': '0'.repeat(64) },
+        },
+      ];
+    });
+    await expect(
+      buildFromHub(
+        { recipeUrl: RECIPE_URL, hubBaseUrl: HUB, dtypes: ['int8'] },
+        { store, fetch: fakeHub().fetch, importOrt },
+        () => undefined,
+        undefined,
+        recipe,
+      ),
+    ).rejects.toThrow(/^Verifying failed: image\.int8\.onnx differs from the file the model toolchain makes/);
+    expect(await store.list()).toEqual([]);
   });
 
   it('a dropped connection names the step; the next build resumes from the bytes already stored', async () => {

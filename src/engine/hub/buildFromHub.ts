@@ -13,6 +13,7 @@ import type { RangeFetch } from '../modelDownload';
 import type { ModelStore, StoredModel } from '../modelStore';
 import { validateManifest } from '../manifestValidation';
 import { probePixelValues } from '../probe';
+import { cosineSimilarity } from '../ranking';
 import { createTowerSession, runImageTower, runTextTower } from '../sessions';
 import { putCompleteManifest } from '../storedManifest';
 import { assembleOutputs, BuildStepError } from './assemble';
@@ -259,18 +260,6 @@ async function storeBytes(
   return { path, bytes: bytes.length, sha256: await sha256Hex(bytes) };
 }
 
-function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let ab = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    ab += a[i]! * b[i]!;
-    aa += a[i]! * a[i]!;
-    bb += b[i]! * b[i]!;
-  }
-  return ab / Math.sqrt(aa * bb);
-}
-
 interface ProbeOutput {
   image: Float32Array;
   text: Float32Array;
@@ -333,14 +322,22 @@ async function verifiedManifest(
   });
 
   const known = recipe.knownProbes.find((k) => k.checkpointSha256 === checkpointSha256);
+  for (const [path, file] of files) {
+    const expected = known?.files?.[path];
+    if (expected && expected !== file.sha256) {
+      throw new ModelFileError(
+        `${path} differs from the file the model toolchain makes from this checkpoint (sha256 ${file.sha256.slice(0, 12)}…, expected ${expected.slice(0, 12)}…).`,
+      );
+    }
+  }
   const reference: { image: ArrayLike<number>; text: ArrayLike<number> } = known
     ? { image: known.imageEmbedding, text: known.textEmbedding }
     : outputs.get(dtypes[0]!)!;
   const variants: ManifestVariant[] = dtypes.map((dtype) => {
     const probe = outputs.get(dtype)!;
     const measured = {
-      image: cosine(probe.image, reference.image),
-      text: cosine(probe.text, reference.text),
+      image: cosineSimilarity(probe.image, reference.image),
+      text: cosineSimilarity(probe.text, reference.text),
     };
     const facts = recipe.dtypes[dtype]!;
     const floor = known ? facts.minProbeCosine : MIN_AGREEMENT;
@@ -384,7 +381,7 @@ async function verifiedManifest(
       ...template.metrics,
       checkpointSha256,
       probeReference: known
-        ? `PyTorch fp32 embeddings the toolchain recorded for this checkpoint (${known.note})`
+        ? `PyTorch fp32 embeddings the toolchain recorded for this checkpoint (${known.note})${known.files ? '; files identical to its convert output' : ''}`
         : `the ${dtypes[0]} build itself (the toolchain has no record of this checkpoint)`,
     },
   };

@@ -44,6 +44,8 @@ export interface KnownProbe {
   note: string;
   imageEmbedding: number[];
   textEmbedding: number[];
+  /** sha256 of each file `convert` makes from this checkpoint ('image.int8.onnx' → hex): the build must match. */
+  files?: Record<string, string>;
 }
 
 export interface HubRecipe {
