@@ -9,6 +9,7 @@ import { createReadStream, existsSync, mkdirSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join, normalize } from 'node:path';
+import { CORS_HEADERS, parseRange } from './modelServer';
 import { ROOT } from './paths';
 
 export const HUB_ROOT = join(ROOT, 'models', '.artifacts', 'hub-stand-in');
@@ -48,21 +49,6 @@ export function ensureB16Checkpoint(): string {
   return path;
 }
 
-const CORS = {
-  'Access-Control-Allow-Origin': '*',
-  'Access-Control-Allow-Headers': 'Range',
-  'Access-Control-Expose-Headers': 'Content-Range, Content-Length, Accept-Ranges, ETag',
-  'Cross-Origin-Resource-Policy': 'cross-origin',
-};
-
-function parseRange(header: string | undefined, size: number): [number, number] | null {
-  const match = /^bytes=(\d+)-(\d*)$/.exec(header ?? '');
-  if (!match) return null;
-  const start = Number(match[1]);
-  const end = match[2] ? Math.min(Number(match[2]), size - 1) : size - 1;
-  return start <= end ? [start, end] : null;
-}
-
 export async function startHubServer(): Promise<HubServer> {
   const log: HubRequest[] = [];
   const knobs: HubServer['knobs'] = { bytesPerSecond: 0, dropAt: null };
@@ -73,7 +59,7 @@ export async function startHubServer(): Promise<HubServer> {
     log.push(record);
     const reply = (status: number, headers: Record<string, string | number> = {}) => {
       record.status = status;
-      res.writeHead(status, { ...CORS, ...headers });
+      res.writeHead(status, { ...CORS_HEADERS, ...headers });
     };
     if (req.method === 'OPTIONS') {
       reply(204, { 'Access-Control-Allow-Methods': 'GET, HEAD' });

@@ -39,7 +39,7 @@ export interface ModelServer {
   close(): Promise<void>;
 }
 
-const CORS_HEADERS = {
+export const CORS_HEADERS = {
   'Access-Control-Allow-Origin': '*',
   'Access-Control-Allow-Headers': 'Range',
   'Access-Control-Expose-Headers': 'Content-Range, Content-Length, Accept-Ranges',
@@ -79,7 +79,7 @@ function buildServedFolder(): string {
   return root;
 }
 
-function parseRange(header: string | undefined, size: number): [number, number] | null {
+export function parseRange(header: string | undefined, size: number): [number, number] | null {
   const match = /^bytes=(\d+)-(\d*)$/.exec(header ?? '');
   if (!match) return null;
   const start = Number(match[1]);

@@ -44,6 +44,17 @@ def file_entry(path: Path, base: Path) -> dict:
     return {"path": path.relative_to(base).as_posix(), "bytes": path.stat().st_size, "sha256": sha256_file(path)}
 
 
+def image_preprocess(config: ClipConfig) -> dict:
+    """The manifest's ``image`` block: input size, normalisation and the reference resize."""
+    return {
+        "size": config.vision.image_size,
+        "mean": list(config.mean),
+        "std": list(config.std),
+        "resizeMode": "shortest",
+        "interpolation": "bicubic",
+    }
+
+
 def build_manifest(
     *,
     config: ClipConfig,
@@ -70,13 +81,7 @@ def build_manifest(
         "source": source,
         "embedDim": config.embed_dim,
         "logitScale": float(logit_scale),
-        "image": {
-            "size": config.vision.image_size,
-            "mean": list(config.mean),
-            "std": list(config.std),
-            "resizeMode": "shortest",
-            "interpolation": "bicubic",
-        },
+        "image": image_preprocess(config),
         "text": {
             "contextLength": config.text.context_length,
             "tokenizer": file_entry(out_dir / "tokenizer.json", out_dir),

@@ -282,7 +282,7 @@ def display_name(arch: str) -> str:
 
 
 def _manifest_template(config, model_id: str) -> dict:
-    from eva_lens.manifest import SCHEMA_VERSION
+    from eva_lens.manifest import SCHEMA_VERSION, image_preprocess
 
     repo = config.published.get("hub_repo", "")
     return {
@@ -294,13 +294,7 @@ def _manifest_template(config, model_id: str) -> dict:
         "license": "MIT (EVA-CLIP weights, BAAI; CLIP BPE vocabulary MIT, OpenAI)",
         "source": f"https://huggingface.co/{repo}",
         "embedDim": config.embed_dim,
-        "image": {
-            "size": config.vision.image_size,
-            "mean": list(config.mean),
-            "std": list(config.std),
-            "resizeMode": "shortest",
-            "interpolation": "bicubic",
-        },
+        "image": image_preprocess(config),
         "text": {"contextLength": config.text.context_length, "bosTokenId": 49406, "eosTokenId": 49407,
                  "padTokenId": 0},
         "metrics": {k: v for k, v in config.published.items() if isinstance(v, (int, float))},

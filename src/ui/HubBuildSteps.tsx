@@ -1,5 +1,6 @@
 import type { TransferState } from '../state/modelLibrarySlice';
 import { formatDuration, formatSize } from './format';
+import { ProgressBar, percentOf } from './ProgressBar';
 
 const STEPS = [
   { key: 'download', name: 'Downloading' },
@@ -45,8 +46,6 @@ function detail(transfer: TransferState): string {
 export function HubBuildSteps({ label, transfer }: { label: string; transfer: TransferState }) {
   const current = stepIndex(transfer.stage);
   const isRunning = transfer.status === 'running';
-  const percent =
-    transfer.total > 0 ? Math.min(100, Math.floor((transfer.loaded / transfer.total) * 100)) : 0;
   const stateOf = (index: number) => {
     const together = current >= 1 && current <= 2 && index >= 1 && index <= 2 && transfer.stage !== 'store';
     if (index < current && !together) return 'done';
@@ -75,21 +74,11 @@ export function HubBuildSteps({ label, transfer }: { label: string; transfer: Tr
         })}
       </ol>
       {isRunning && (
-        <>
-          <div
-            className="transfer__bar"
-            role="progressbar"
-            aria-label={label}
-            aria-valuemin={0}
-            aria-valuemax={100}
-            aria-valuenow={percent}
-          >
-            <div className="transfer__fill" style={{ width: `${percent}%` }} />
-          </div>
-          <p className="transfer__text" aria-live="polite">
-            {detail(transfer)}
-          </p>
-        </>
+        <ProgressBar
+          label={label}
+          percent={percentOf(transfer.loaded, transfer.total)}
+          text={detail(transfer)}
+        />
       )}
     </div>
   );

@@ -1,4 +1,3 @@
-import { useState, type FormEvent } from 'react';
 import { HUB_BUILDS, type HubBuildEntry } from '../state/catalog';
 import { buildFromOfficialWeights, cancelTransfer, setHubServer } from '../state/modelLibrary';
 import type { TransferState } from '../state/modelLibrarySlice';
@@ -7,6 +6,7 @@ import type { IncompleteDownloadInfo, StoredModelInfo } from '../worker/protocol
 import { formatSize } from './format';
 import { HubBuildSteps } from './HubBuildSteps';
 import { TransferError } from './TransferError';
+import { UrlSetting } from './UrlSetting';
 
 /** Where the build keeps the checkpoint while it works (see checkpointStoreId in src/engine/hub). */
 const checkpointFolder = (id: string) => `${id}--checkpoint`;
@@ -78,30 +78,17 @@ function HubBuildRow({
   );
 }
 
+/** The hub official weights come from (Hugging Face, or a mirror with the same URL layout). */
 function HubAddressSetting() {
   const saved = useLensStore((state) => state.hubBaseUrl);
-  const [value, setValue] = useState(saved);
-  const onSubmit = (event: FormEvent) => {
-    event.preventDefault();
-    if (setHubServer(value)) setValue(value.trim().replace(/\/+$/, ''));
-  };
   return (
-    <form className="models-section models-section__row" onSubmit={onSubmit}>
-      <label className="models-server">
-        <span>Model hub</span>
-        <input
-          type="url"
-          value={value}
-          onChange={(event) => setValue(event.target.value)}
-          spellCheck={false}
-          placeholder="https://huggingface.co"
-          inputMode="url"
-        />
-      </label>
-      <button type="submit" className="button button--small" disabled={value.trim() === ''}>
-        Save hub
-      </button>
-    </form>
+    <UrlSetting
+      label="Model hub"
+      saved={saved}
+      placeholder="https://huggingface.co"
+      buttonText="Save hub"
+      onSave={setHubServer}
+    />
   );
 }
 

@@ -1,5 +1,6 @@
 import type { TransferState } from '../state/modelLibrarySlice';
 import { formatDuration, formatSize } from './format';
+import { ProgressBar, percentOf } from './ProgressBar';
 
 const STAGE_TEXT: Record<TransferState['stage'], string> = {
   manifest: 'Reading the manifest…',
@@ -12,8 +13,7 @@ const STAGE_TEXT: Record<TransferState['stage'], string> = {
 
 /** A download or import under way: bar, bytes, speed and time left. */
 export function TransferProgress({ label, transfer }: { label: string; transfer: TransferState }) {
-  const percent =
-    transfer.total > 0 ? Math.min(100, Math.floor((transfer.loaded / transfer.total) * 100)) : 0;
+  const percent = percentOf(transfer.loaded, transfer.total);
   const parts = [
     transfer.total > 0
       ? `${formatSize(transfer.loaded)} of ${formatSize(transfer.total)}`
@@ -25,19 +25,7 @@ export function TransferProgress({ label, transfer }: { label: string; transfer:
   if (transfer.total > 0 && STAGE_TEXT[transfer.stage]) parts.push(STAGE_TEXT[transfer.stage]);
   return (
     <div className="transfer">
-      <div
-        className="transfer__bar"
-        role="progressbar"
-        aria-label={label}
-        aria-valuemin={0}
-        aria-valuemax={100}
-        aria-valuenow={percent}
-      >
-        <div className="transfer__fill" style={{ width: `${percent}%` }} />
-      </div>
-      <p className="transfer__text" aria-live="polite">
-        {parts.join(' · ')}
-      </p>
+      <ProgressBar label={label} percent={percent} text={parts.join(' · ')} />
     </div>
   );
 }
