@@ -64,11 +64,23 @@ export function HubBuildSteps({ label, transfer }: { label: string; transfer: Tr
               className={`hub-steps__step hub-steps__step--${state}`}
               data-step={step.key}
               data-state={state}
+              aria-current={state === 'active' ? 'step' : undefined}
             >
               <span aria-hidden="true">
                 {{ done: '✓', active: '●', failed: '✕', paused: '‖', waiting: '○' }[state]}
               </span>{' '}
               {step.name}
+              <span className="visually-hidden">
+                {
+                  {
+                    done: ' (done)',
+                    active: ' (running)',
+                    failed: ' (failed)',
+                    paused: ' (stopped)',
+                    waiting: '',
+                  }[state]
+                }
+              </span>
             </li>
           );
         })}

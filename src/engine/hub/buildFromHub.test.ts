@@ -180,6 +180,26 @@ describe.skipIf(!existsSync(CHECKPOINT))('building a model from the hub in the b
     expect(await store.list()).toEqual([]);
   });
 
+  it('builds in several passes when the files would not fit one (the same bytes, less memory)', async () => {
+    const store = new MemoryModelStore();
+    const stages: HubBuildProgress[] = [];
+    const stored = await buildFromHub(
+      { recipeUrl: RECIPE_URL, hubBaseUrl: HUB, dtypes: ['int8', 'q4'] },
+      { store, fetch: fakeHub().fetch, importOrt, maxPassBytes: 1 },
+      (p) => stages.push(p),
+      undefined,
+      recipeWith(),
+    );
+    const reference = converted();
+    for (const variant of stored.manifest.variants) {
+      expect(variant.imageModel.sha256).toBe(
+        reference.variants.find((v) => v.dtype === variant.dtype)!.imageModel.sha256,
+      );
+    }
+    const passNames = new Set(stages.filter((s) => s.stage === 'convert').map((s) => s.file.split(':')[0]));
+    expect([...passNames]).toEqual(['image.int8', 'image.q4', 'text.int8', 'text.q4']);
+  });
+
   it('a dropped connection names the step; the next build resumes from the bytes already stored', async () => {
     const store = new MemoryModelStore();
     const hub = fakeHub({ dropAfter: 1_000_000 });

@@ -25,7 +25,7 @@ import {
   type BlobLike,
 } from './checkpointSource';
 import { downloadHubFile, hubFileUrl } from './hubDownload';
-import { validateRecipe, type HubRecipe } from './recipe';
+import { validateRecipe, type HubRecipe, type RecipeOutput } from './recipe';
 
 export type HubBuildStage = 'download' | 'convert' | 'quantize' | 'verify' | 'store';
 
@@ -54,6 +54,27 @@ export interface HubBuildDeps {
   /** onnxruntime-web for the probe (WASM). */
   importOrt: () => Promise<OrtModule>;
   now?: () => number;
+  /** Most bytes of finished files built in one pass over the checkpoint (default MAX_PASS_BYTES). */
+  maxPassBytes?: number;
+}
+
+/**
+ * Files built in one pass over the checkpoint share each tensor read (B/16: a tower's int8 and q4 together, 178 MB);
+ * above this the outputs are built in several passes, so that L/14's image tower (int8 316 MB + q4 294 MB) never
+ * sits in memory twice over.
+ */
+export const MAX_PASS_BYTES = 400_000_000;
+
+/** Outputs grouped into passes: one tower per pass, as many of its files as fit in `maxBytes` (at least one). */
+export function passes(outputs: readonly RecipeOutput[], maxBytes: number): RecipeOutput[][] {
+  const groups: RecipeOutput[][] = [];
+  for (const output of outputs) {
+    const last = groups.at(-1);
+    const bytes = last?.reduce((sum, o) => sum + o.bytes, 0) ?? 0;
+    if (last && last[0]!.tower === output.tower && bytes + output.bytes <= maxBytes) last.push(output);
+    else groups.push([output]);
+  }
+  return groups;
 }
 
 /** Where the downloaded checkpoint is kept until the build succeeds (a folder of its own, deleted afterwards). */
@@ -121,8 +142,9 @@ export async function buildFromHub(
       storeFetched(plan.tokenizer, params.recipeUrl, modelId, deps),
     );
     const files = new Map<string, ManifestFile>();
-    for (const tower of ['image', 'text'] as const) {
-      const outputs = plan.outputs.filter((o) => o.tower === tower && dtypes.includes(o.dtype));
+    const wanted = plan.outputs.filter((o) => dtypes.includes(o.dtype));
+    for (const outputs of passes(wanted, deps.maxPassBytes ?? MAX_PASS_BYTES)) {
+      const tower = outputs.map((o) => `${o.tower}.${o.dtype}`).join(' + ');
       const skeletons = await inStep('download', () =>
         Promise.all(outputs.map((o) => fetchChecked(o.skeleton, params.recipeUrl, deps.fetch))),
       );
@@ -145,7 +167,7 @@ export async function buildFromHub(
         throw error;
       });
       for (const [i, output] of outputs.entries()) {
-        const path = `${tower}.${output.dtype}.onnx`;
+        const path = `${output.tower}.${output.dtype}.onnx`;
         onProgress({
           stage: 'store',
           file: path,
