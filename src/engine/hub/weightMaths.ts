@@ -5,6 +5,8 @@
  * result for + − × ÷), numpy's round-half-to-even, exact min/max. Weights are row-major Float32Arrays.
  */
 
+import { roundHalfToEven } from '../preprocess';
+
 /** A row-major float32 tensor. */
 export interface FloatTensor {
   data: Float32Array;
@@ -16,14 +18,8 @@ export type WeightOp = { op: 'transpose' } | { op: 'slice_rows'; start: number; 
 
 const f32 = Math.fround;
 
-/** numpy's np.round: halves go to the even neighbour (JS Math.round sends them up). */
-export function roundHalfEven(x: number): number {
-  const floor = Math.floor(x);
-  const fraction = x - floor;
-  if (fraction < 0.5) return floor;
-  if (fraction > 0.5) return floor + 1;
-  return floor % 2 === 0 ? floor : floor + 1;
-}
+/** numpy's np.round is the same round-half-to-even as Python's round(), which preprocessing already ports. */
+export const roundHalfEven = roundHalfToEven;
 
 function clip(x: number, lo: number, hi: number): number {
   return x < lo ? lo : x > hi ? hi : x;
