@@ -55,6 +55,8 @@ if (wants('system')) {
 }
 if (wants('static')) {
   staticCheck('tsc', 'npx', ['tsc', '--noEmit']);
+  // The benchmarks have their own tsconfig (they are not part of the app build); checked so they cannot rot.
+  staticCheck('tsc bench', 'npx', ['tsc', '-p', 'bench/tsconfig.json', '--noEmit']);
   staticCheck('eslint', 'npx', ['eslint', '.']);
   staticCheck('prettier', 'npx', ['prettier', '--check', '.']);
 }
