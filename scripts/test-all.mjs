@@ -74,13 +74,14 @@ if (wants('pytest')) {
 if (wants('vitest')) {
   const out = `${REPORTS}/vitest.json`;
   rmSync(out, { force: true });
-  const status = run('npx', [
-    'vitest',
-    'run',
-    '--reporter=default',
-    '--reporter=json',
-    `--outputFile.json=${out}`,
-  ]);
+  const status = run(
+    'npx',
+    ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${out}`],
+    {
+      // Parity suites whose inputs (pytest's artifacts) are missing fail here instead of skipping.
+      EVA_LENS_REQUIRE_INPUTS: '1',
+    },
+  );
   const r = readJson(out);
   if (r) {
     const failed = r.numFailedTests + (status !== 0 && r.numFailedTests === 0 ? 1 : 0);

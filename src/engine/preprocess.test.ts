@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { describeWithInputs } from '../test/requiredInputs';
 import { decodePng } from '../test/pngDecoder';
 import {
   ensurePreprocessFixtures,
@@ -108,52 +109,59 @@ describe('boxReduce', () => {
   });
 });
 
-describe.skipIf(!pythonAvailable)('parity with the PIL reference (models/eva_lens/preprocess.py)', () => {
-  let index: PreprocessFixtureIndex;
-  beforeAll(() => {
-    index = ensurePreprocessFixtures();
-  }, 300_000);
+describeWithInputs(
+  'parity with the PIL reference (models/eva_lens/preprocess.py)',
+  pythonAvailable,
+  '/usr/bin/python3 with Debian torch, numpy and PIL (scripts/system-deps.sh)',
+  () => {
+    let index: PreprocessFixtureIndex;
+    beforeAll(() => {
+      index = ensurePreprocessFixtures();
+    }, 300_000);
 
-  it('decodes every fixture PNG to the same RGBA bytes as PIL', () => {
-    const pngs = [...new Set(index.entries.filter((e) => e.format === 'png').map((e) => e.source))];
-    expect(pngs.length).toBeGreaterThanOrEqual(9);
-    for (const source of pngs) {
-      const entry = index.entries.find((e) => e.source === source)!;
-      const decoded = decodePng(new Uint8Array(readFileSync(source)));
-      expect([decoded.width, decoded.height], entry.image).toEqual([entry.width, entry.height]);
-      expect(Buffer.compare(Buffer.from(decoded.data), Buffer.from(readBytes(entry.rgba))), entry.image).toBe(
-        0,
-      );
-    }
-  });
-
-  it('matches the reference exactly with the fast path off, and PIL reducing_gap=3 exactly with it on', () => {
-    const report: string[] = [];
-    let worstFastPathGap = 0;
-    for (const entry of index.entries) {
-      const rgba =
-        entry.format === 'png'
-          ? decodePng(new Uint8Array(readFileSync(entry.source)))
-          : { data: readBytes(entry.rgba), width: entry.width, height: entry.height };
-      const config = { size: entry.size, mean: index.mean, std: index.std };
-      const exact = readFloat32(entry.exact);
-      const label = `${entry.image}@${entry.size}`;
-      expect(maxAbsDiff(preprocessImage(rgba, config, { reducingGap: null }), exact), label).toBe(0);
-      const fast = preprocessImage(rgba, config);
-      expect(maxAbsDiff(fast, entry.reduced ? readFloat32(entry.reduced) : exact), `${label} fast path`).toBe(
-        0,
-      );
-      if (entry.reduced) {
-        const gap = maxAbsDiff(fast, exact);
-        worstFastPathGap = Math.max(worstFastPathGap, gap);
-        report.push(`${label} ×${entry.reduceFactors?.join('/')}: ${gap.toFixed(4)}`);
+    it('decodes every fixture PNG to the same RGBA bytes as PIL', () => {
+      const pngs = [...new Set(index.entries.filter((e) => e.format === 'png').map((e) => e.source))];
+      expect(pngs.length).toBeGreaterThanOrEqual(9);
+      for (const source of pngs) {
+        const entry = index.entries.find((e) => e.source === source)!;
+        const decoded = decodePng(new Uint8Array(readFileSync(source)));
+        expect([decoded.width, decoded.height], entry.image).toEqual([entry.width, entry.height]);
+        expect(
+          Buffer.compare(Buffer.from(decoded.data), Buffer.from(readBytes(entry.rgba))),
+          entry.image,
+        ).toBe(0);
       }
-    }
-    console.info(`fast path vs reference, max |Δ| (normalised units): ${report.join('; ')}`);
-    // One 8-bit level is 1/255/std ≈ 0.0146–0.0150; the box pre-shrink moves isolated edge pixels by up to 8 levels.
-    expect(worstFastPathGap).toBeLessThan(0.13);
-  });
-});
+    });
+
+    it('matches the reference exactly with the fast path off, and PIL reducing_gap=3 exactly with it on', () => {
+      const report: string[] = [];
+      let worstFastPathGap = 0;
+      for (const entry of index.entries) {
+        const rgba =
+          entry.format === 'png'
+            ? decodePng(new Uint8Array(readFileSync(entry.source)))
+            : { data: readBytes(entry.rgba), width: entry.width, height: entry.height };
+        const config = { size: entry.size, mean: index.mean, std: index.std };
+        const exact = readFloat32(entry.exact);
+        const label = `${entry.image}@${entry.size}`;
+        expect(maxAbsDiff(preprocessImage(rgba, config, { reducingGap: null }), exact), label).toBe(0);
+        const fast = preprocessImage(rgba, config);
+        expect(
+          maxAbsDiff(fast, entry.reduced ? readFloat32(entry.reduced) : exact),
+          `${label} fast path`,
+        ).toBe(0);
+        if (entry.reduced) {
+          const gap = maxAbsDiff(fast, exact);
+          worstFastPathGap = Math.max(worstFastPathGap, gap);
+          report.push(`${label} ×${entry.reduceFactors?.join('/')}: ${gap.toFixed(4)}`);
+        }
+      }
+      console.info(`fast path vs reference, max |Δ| (normalised units): ${report.join('; ')}`);
+      // One 8-bit level is 1/255/std ≈ 0.0146–0.0150; the box pre-shrink moves isolated edge pixels by up to 8 levels.
+      expect(worstFastPathGap).toBeLessThan(0.13);
+    });
+  },
+);
 
 describe('large images', () => {
   it('preprocesses a 24-megapixel image quickly thanks to the box pre-shrink', () => {

@@ -6,7 +6,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
+import { describeWithInputs } from '../../test/requiredInputs';
 import type { OrtModule } from '../backend';
 import { CancelledError, ModelFileError } from '../errors';
 import type { ModelManifest } from '../manifest';
@@ -87,185 +88,198 @@ const converted = () =>
   JSON.parse(readFileSync(join(DIR, 'convert', 'manifest.json'), 'utf8')) as ModelManifest;
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
-describe.skipIf(!existsSync(CHECKPOINT))('building a model from the hub in the browser', () => {
-  it('downloads, converts, quantizes, verifies and lists the model; its files are the converter’s', async () => {
-    const store = new MemoryModelStore();
-    const hub = fakeHub();
-    const stages: HubBuildProgress[] = [];
-    const stored = await buildFromHub(
-      { recipeUrl: RECIPE_URL, hubBaseUrl: HUB, dtypes: ['int8', 'q4'] },
-      { store, fetch: hub.fetch, importOrt },
-      (p) => stages.push(p),
-      undefined,
-      recipeWith(),
-    );
-    expect(stored.manifest.variants.map((v) => v.dtype)).toEqual(['int8', 'q4']);
-    const reference = converted();
-    for (const variant of stored.manifest.variants) {
-      const expected = reference.variants.find((v) => v.dtype === variant.dtype)!;
-      expect(variant.imageModel.sha256).toBe(expected.imageModel.sha256);
-      expect(variant.textModel.sha256).toBe(expected.textModel.sha256);
-      const bytes = new Uint8Array(
-        await (await store.readFile(stored.id, variant.imageModel.path)).arrayBuffer(),
+describeWithInputs(
+  'building a model from the hub in the browser',
+  [CHECKPOINT],
+  'written by pytest models/tests/test_hub_recipe.py',
+  () => {
+    it('downloads, converts, quantizes, verifies and lists the model; its files are the converter’s', async () => {
+      const store = new MemoryModelStore();
+      const hub = fakeHub();
+      const stages: HubBuildProgress[] = [];
+      const stored = await buildFromHub(
+        { recipeUrl: RECIPE_URL, hubBaseUrl: HUB, dtypes: ['int8', 'q4'] },
+        { store, fetch: hub.fetch, importOrt },
+        (p) => stages.push(p),
+        undefined,
+        recipeWith(),
       );
-      expect(sha256(bytes)).toBe(expected.imageModel.sha256);
-    }
-    expect(stored.manifest.logitScale).toBeCloseTo(reference.logitScale, 4);
-    // Unknown checkpoint: the int8 build is the reference, q4 must agree with it.
-    expect(String(stored.manifest.metrics?.probeReference)).toContain('the int8 build itself');
-    expect(stored.manifest.variants[1]!.measuredProbeCosine.image).toBeGreaterThan(0.9);
-    expect(new Set(stages.map((s) => s.stage))).toEqual(
-      new Set(['download', 'convert', 'quantize', 'store', 'verify']),
-    );
-    expect(hub.ranges[0]).toBe('bytes=0-0');
-    // The checkpoint is not kept once the model is built.
-    expect(
-      (await store.fileInfo(checkpointStoreId(stored.id), 'open_clip_model.safetensors')).committedBytes,
-    ).toBeNull();
-  });
-
-  it('verifies against PyTorch embeddings the toolchain recorded for the same checkpoint', async () => {
-    const reference = converted();
-    const checkpointSha256 = sha256(new Uint8Array(readFileSync(CHECKPOINT)));
-    const int8 = reference.variants.find((v) => v.dtype === 'int8')!;
-    const recipe = recipeWith((r) => {
-      r.knownProbes = [
-        {
-          checkpointSha256,
-          note: 'seed 7',
-          imageEmbedding: reference.probe.imageEmbedding,
-          textEmbedding: reference.probe.textEmbedding,
-          files: { 'image.int8.onnx': int8.imageModel.sha256, 'text.int8.onnx': int8.textModel.sha256 },
-        },
-      ];
+      expect(stored.manifest.variants.map((v) => v.dtype)).toEqual(['int8', 'q4']);
+      const reference = converted();
+      for (const variant of stored.manifest.variants) {
+        const expected = reference.variants.find((v) => v.dtype === variant.dtype)!;
+        expect(variant.imageModel.sha256).toBe(expected.imageModel.sha256);
+        expect(variant.textModel.sha256).toBe(expected.textModel.sha256);
+        const bytes = new Uint8Array(
+          await (await store.readFile(stored.id, variant.imageModel.path)).arrayBuffer(),
+        );
+        expect(sha256(bytes)).toBe(expected.imageModel.sha256);
+      }
+      expect(stored.manifest.logitScale).toBeCloseTo(reference.logitScale, 4);
+      // Unknown checkpoint: the int8 build is the reference, q4 must agree with it.
+      expect(String(stored.manifest.metrics?.probeReference)).toContain('the int8 build itself');
+      expect(stored.manifest.variants[1]!.measuredProbeCosine.image).toBeGreaterThan(0.9);
+      expect(new Set(stages.map((s) => s.stage))).toEqual(
+        new Set(['download', 'convert', 'quantize', 'store', 'verify']),
+      );
+      expect(hub.ranges[0]).toBe('bytes=0-0');
+      // The checkpoint is not kept once the model is built.
+      expect(
+        (await store.fileInfo(checkpointStoreId(stored.id), 'open_clip_model.safetensors')).committedBytes,
+      ).toBeNull();
     });
-    const stored = await buildFromHub(
-      { recipeUrl: RECIPE_URL, hubBaseUrl: HUB, dtypes: ['int8'] },
-      { store: new MemoryModelStore(), fetch: fakeHub().fetch, importOrt },
-      () => undefined,
-      undefined,
-      recipe,
-    );
-    expect(stored.manifest.probe.imageEmbedding).toEqual(reference.probe.imageEmbedding);
-    expect(String(stored.manifest.metrics?.probeReference)).toContain(
-      'PyTorch fp32 embeddings the toolchain recorded for this checkpoint (seed 7); files identical to its convert output',
-    );
-    expect(stored.manifest.variants[0]!.measuredProbeCosine.image).toBeGreaterThanOrEqual(0.99);
-    expect(stored.manifest.metrics?.checkpointSha256).toBe(checkpointSha256);
-  });
 
-  it('a build whose files differ from the toolchain’s for a known checkpoint is refused at the verify step', async () => {
-    const reference = converted();
-    const store = new MemoryModelStore();
-    const recipe = recipeWith((r) => {
-      r.knownProbes = [
-        {
-          checkpointSha256: sha256(new Uint8Array(readFileSync(CHECKPOINT))),
-          note: 'seed 7',
-          imageEmbedding: reference.probe.imageEmbedding,
-          textEmbedding: reference.probe.textEmbedding,
-          files: { 'image.int8.onnx': '0'.repeat(64) },
-        },
-      ];
+    it('verifies against PyTorch embeddings the toolchain recorded for the same checkpoint', async () => {
+      const reference = converted();
+      const checkpointSha256 = sha256(new Uint8Array(readFileSync(CHECKPOINT)));
+      const int8 = reference.variants.find((v) => v.dtype === 'int8')!;
+      const recipe = recipeWith((r) => {
+        r.knownProbes = [
+          {
+            checkpointSha256,
+            note: 'seed 7',
+            imageEmbedding: reference.probe.imageEmbedding,
+            textEmbedding: reference.probe.textEmbedding,
+            files: { 'image.int8.onnx': int8.imageModel.sha256, 'text.int8.onnx': int8.textModel.sha256 },
+          },
+        ];
+      });
+      const stored = await buildFromHub(
+        { recipeUrl: RECIPE_URL, hubBaseUrl: HUB, dtypes: ['int8'] },
+        { store: new MemoryModelStore(), fetch: fakeHub().fetch, importOrt },
+        () => undefined,
+        undefined,
+        recipe,
+      );
+      expect(stored.manifest.probe.imageEmbedding).toEqual(reference.probe.imageEmbedding);
+      expect(String(stored.manifest.metrics?.probeReference)).toContain(
+        'PyTorch fp32 embeddings the toolchain recorded for this checkpoint (seed 7); files identical to its convert output',
+      );
+      expect(stored.manifest.variants[0]!.measuredProbeCosine.image).toBeGreaterThanOrEqual(0.99);
+      expect(stored.manifest.metrics?.checkpointSha256).toBe(checkpointSha256);
     });
-    await expect(
-      buildFromHub(
+
+    it('a build whose files differ from the toolchain’s for a known checkpoint is refused at the verify step', async () => {
+      const reference = converted();
+      const store = new MemoryModelStore();
+      const recipe = recipeWith((r) => {
+        r.knownProbes = [
+          {
+            checkpointSha256: sha256(new Uint8Array(readFileSync(CHECKPOINT))),
+            note: 'seed 7',
+            imageEmbedding: reference.probe.imageEmbedding,
+            textEmbedding: reference.probe.textEmbedding,
+            files: { 'image.int8.onnx': '0'.repeat(64) },
+          },
+        ];
+      });
+      await expect(
+        buildFromHub(
+          { recipeUrl: RECIPE_URL, hubBaseUrl: HUB, dtypes: ['int8'] },
+          { store, fetch: fakeHub().fetch, importOrt },
+          () => undefined,
+          undefined,
+          recipe,
+        ),
+      ).rejects.toThrow(
+        /^Verifying failed: image\.int8\.onnx differs from the file the model toolchain makes/,
+      );
+      expect(await store.list()).toEqual([]);
+    });
+
+    it('builds in several passes when the files would not fit one (the same bytes, less memory)', async () => {
+      const store = new MemoryModelStore();
+      const stages: HubBuildProgress[] = [];
+      const stored = await buildFromHub(
+        { recipeUrl: RECIPE_URL, hubBaseUrl: HUB, dtypes: ['int8', 'q4'] },
+        { store, fetch: fakeHub().fetch, importOrt, maxPassBytes: 1 },
+        (p) => stages.push(p),
+        undefined,
+        recipeWith(),
+      );
+      const reference = converted();
+      for (const variant of stored.manifest.variants) {
+        expect(variant.imageModel.sha256).toBe(
+          reference.variants.find((v) => v.dtype === variant.dtype)!.imageModel.sha256,
+        );
+      }
+      const passNames = new Set(stages.filter((s) => s.stage === 'convert').map((s) => s.file.split(':')[0]));
+      expect([...passNames]).toEqual(['image.int8', 'image.q4', 'text.int8', 'text.q4']);
+    });
+
+    it('a dropped connection names the step; the next build resumes from the bytes already stored', async () => {
+      const store = new MemoryModelStore();
+      const hub = fakeHub({ dropAfter: 1_000_000 });
+      const params = { recipeUrl: RECIPE_URL, hubBaseUrl: HUB, dtypes: ['int8' as const] };
+      await expect(
+        buildFromHub(
+          params,
+          { store, fetch: hub.fetch, importOrt },
+          () => undefined,
+          undefined,
+          recipeWith(),
+        ),
+      ).rejects.toThrow(/^Downloading failed: The download of open_clip_model\.safetensors was interrupted/);
+      expect((await store.list()).length).toBe(0);
+      const stored = await buildFromHub(
+        params,
+        { store, fetch: hub.fetch, importOrt },
+        () => undefined,
+        undefined,
+        recipeWith(),
+      );
+      expect(stored.manifest.variants).toHaveLength(1);
+      expect(hub.ranges, JSON.stringify(hub.ranges)).toContain('bytes=1000000-');
+    });
+
+    it('a checkpoint of another architecture is refused before any work, naming what does not fit', async () => {
+      const store = new MemoryModelStore();
+      const recipe = recipeWith((r) => {
+        r.tensors['text.token_embedding.weight'] = { shape: [49408, 768] };
+        r.tensors['visual.trunk.not_there'] = { shape: [4] };
+      });
+      const error = await buildFromHub(
         { recipeUrl: RECIPE_URL, hubBaseUrl: HUB, dtypes: ['int8'] },
         { store, fetch: fakeHub().fetch, importOrt },
         () => undefined,
         undefined,
         recipe,
-      ),
-    ).rejects.toThrow(/^Verifying failed: image\.int8\.onnx differs from the file the model toolchain makes/);
-    expect(await store.list()).toEqual([]);
-  });
-
-  it('builds in several passes when the files would not fit one (the same bytes, less memory)', async () => {
-    const store = new MemoryModelStore();
-    const stages: HubBuildProgress[] = [];
-    const stored = await buildFromHub(
-      { recipeUrl: RECIPE_URL, hubBaseUrl: HUB, dtypes: ['int8', 'q4'] },
-      { store, fetch: fakeHub().fetch, importOrt, maxPassBytes: 1 },
-      (p) => stages.push(p),
-      undefined,
-      recipeWith(),
-    );
-    const reference = converted();
-    for (const variant of stored.manifest.variants) {
-      expect(variant.imageModel.sha256).toBe(
-        reference.variants.find((v) => v.dtype === variant.dtype)!.imageModel.sha256,
+      ).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ModelFileError);
+      expect((error as Error).message).toMatch(
+        /^Converting failed: open_clip_model\.safetensors is not a checkpoint of EVA-Lens-demo\. Missing: visual\.trunk\.not_there\. Wrong shape: text\.token_embedding\.weight is \[49408, 128\], expected \[49408, 768\]\./,
       );
-    }
-    const passNames = new Set(stages.filter((s) => s.stage === 'convert').map((s) => s.file.split(':')[0]));
-    expect([...passNames]).toEqual(['image.int8', 'image.q4', 'text.int8', 'text.q4']);
-  });
-
-  it('a dropped connection names the step; the next build resumes from the bytes already stored', async () => {
-    const store = new MemoryModelStore();
-    const hub = fakeHub({ dropAfter: 1_000_000 });
-    const params = { recipeUrl: RECIPE_URL, hubBaseUrl: HUB, dtypes: ['int8' as const] };
-    await expect(
-      buildFromHub(params, { store, fetch: hub.fetch, importOrt }, () => undefined, undefined, recipeWith()),
-    ).rejects.toThrow(/^Downloading failed: The download of open_clip_model\.safetensors was interrupted/);
-    expect((await store.list()).length).toBe(0);
-    const stored = await buildFromHub(
-      params,
-      { store, fetch: hub.fetch, importOrt },
-      () => undefined,
-      undefined,
-      recipeWith(),
-    );
-    expect(stored.manifest.variants).toHaveLength(1);
-    expect(hub.ranges, JSON.stringify(hub.ranges)).toContain('bytes=1000000-');
-  });
-
-  it('a checkpoint of another architecture is refused before any work, naming what does not fit', async () => {
-    const store = new MemoryModelStore();
-    const recipe = recipeWith((r) => {
-      r.tensors['text.token_embedding.weight'] = { shape: [49408, 768] };
-      r.tensors['visual.trunk.not_there'] = { shape: [4] };
+      expect(await store.list()).toEqual([]);
     });
-    const error = await buildFromHub(
-      { recipeUrl: RECIPE_URL, hubBaseUrl: HUB, dtypes: ['int8'] },
-      { store, fetch: fakeHub().fetch, importOrt },
-      () => undefined,
-      undefined,
-      recipe,
-    ).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ModelFileError);
-    expect((error as Error).message).toMatch(
-      /^Converting failed: open_clip_model\.safetensors is not a checkpoint of EVA-Lens-demo\. Missing: visual\.trunk\.not_there\. Wrong shape: text\.token_embedding\.weight is \[49408, 128\], expected \[49408, 768\]\./,
-    );
-    expect(await store.list()).toEqual([]);
-  });
 
-  it('a hub without the file says so; cancelling keeps the partial download', async () => {
-    const store = new MemoryModelStore();
-    await expect(
-      buildFromHub(
-        { recipeUrl: RECIPE_URL, hubBaseUrl: 'http://hub.test/mirror', dtypes: ['int8'] },
+    it('a hub without the file says so; cancelling keeps the partial download', async () => {
+      const store = new MemoryModelStore();
+      await expect(
+        buildFromHub(
+          { recipeUrl: RECIPE_URL, hubBaseUrl: 'http://hub.test/mirror', dtypes: ['int8'] },
+          { store, fetch: fakeHub().fetch, importOrt },
+          () => undefined,
+          undefined,
+          recipeWith(),
+        ),
+      ).rejects.toThrow(
+        /^Downloading failed: The model hub has no file at http:\/\/hub\.test\/mirror\/local\/EVA-Lens-demo\/resolve\/main\/open_clip_model\.safetensors \(HTTP 404\)/,
+      );
+      const controller = new AbortController();
+      const build = buildFromHub(
+        { recipeUrl: RECIPE_URL, hubBaseUrl: HUB, dtypes: ['int8'] },
         { store, fetch: fakeHub().fetch, importOrt },
-        () => undefined,
-        undefined,
+        (p) => {
+          if (p.stage === 'convert' && p.loaded === 3) controller.abort();
+        },
+        controller.signal,
         recipeWith(),
-      ),
-    ).rejects.toThrow(
-      /^Downloading failed: The model hub has no file at http:\/\/hub\.test\/mirror\/local\/EVA-Lens-demo\/resolve\/main\/open_clip_model\.safetensors \(HTTP 404\)/,
-    );
-    const controller = new AbortController();
-    const build = buildFromHub(
-      { recipeUrl: RECIPE_URL, hubBaseUrl: HUB, dtypes: ['int8'] },
-      { store, fetch: fakeHub().fetch, importOrt },
-      (p) => {
-        if (p.stage === 'convert' && p.loaded === 3) controller.abort();
-      },
-      controller.signal,
-      recipeWith(),
-    );
-    await expect(build).rejects.toBeInstanceOf(CancelledError);
-    expect(
-      (await store.fileInfo(checkpointStoreId('eva-lens-demo-hub'), 'open_clip_model.safetensors'))
-        .committedBytes,
-    ).toBeGreaterThan(0);
-  });
-});
+      );
+      await expect(build).rejects.toBeInstanceOf(CancelledError);
+      expect(
+        (await store.fileInfo(checkpointStoreId('eva-lens-demo-hub'), 'open_clip_model.safetensors'))
+          .committedBytes,
+      ).toBeGreaterThan(0);
+    });
+  },
+);
