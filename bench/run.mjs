@@ -42,8 +42,10 @@ const CHROMIUM_ARGS = [
 ];
 const ORT_DIST = join(ROOT, 'node_modules/onnxruntime-web/dist');
 const IMAGES_DIR = resolve(ROOT, '../shared/data/images');
-const CLASS_NAMES = JSON.parse(readFileSync(join(ROOT, 'bench/imagenet_classnames.json'), 'utf8'));
-const TEMPLATES_80 = JSON.parse(readFileSync(join(ROOT, 'bench/imagenet_templates.json'), 'utf8'));
+// The app's ImageNet-1k preset is the one copy of CLIP's 1,000 class names and 80 templates.
+const IMAGENET = JSON.parse(readFileSync(join(ROOT, 'src/data/presets/imagenet-1k.json'), 'utf8'));
+const CLASS_NAMES = IMAGENET.labels;
+const TEMPLATES_80 = IMAGENET.templates;
 /** A case that takes longer than this is recorded as failed (its browser context is closed, ending its worker). */
 const CASE_TIMEOUT_MS = 300_000;
 
@@ -266,7 +268,7 @@ async function main() {
       sortedTextDtypes: SORTED_TEXT_DTYPES,
       textBatchSize: 32,
       template: 'a photo of a {}.',
-      classNames: 'bench/imagenet_classnames.json (1,000 ImageNet class names; 2 are duplicates)',
+      classNames: 'src/data/presets/imagenet-1k.json (1,000 ImageNet class names; 2 are duplicates)',
       matmul: { kinds: MATMUL_KINDS, shapes: MATMUL_SHAPES, warmupRuns: 2, timedRuns: 5 },
       caseTimeoutSeconds: CASE_TIMEOUT_MS / 1000,
     },
