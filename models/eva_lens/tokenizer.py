@@ -46,7 +46,8 @@ DEFAULT_BPE_PATH = DATA_DIR / "bpe_simple_vocab_16e6.txt.gz"
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_TOKENIZER_JSON_PATH = REPO_ROOT / "public" / "models" / "eva-lens-demo" / "tokenizer.json"
 DEFAULT_FIXTURE_PATH = REPO_ROOT / "models" / "tests" / "fixtures" / "tokenizer_cases.json"
-SHARED_DATA_DIR = REPO_ROOT.parent / "shared" / "data"
+# The ImageNet class names and 80 templates live once in the repo, as the app's preset (source and licence inside).
+IMAGENET_PRESET_PATH = REPO_ROOT / "src" / "data" / "presets" / "imagenet-1k.json"
 
 CONTEXT_LENGTH = 77
 VOCAB_SIZE = 49408
@@ -483,11 +484,10 @@ def build_fixture(texts: Sequence[str], reference: ClipBpeReference) -> dict:
     }
 
 
-def load_imagenet_prompt_data(data_dir: Path = SHARED_DATA_DIR) -> tuple[list[str], list[str]]:
-    """ImageNet class names and OpenAI templates from the shared data folder."""
-    classnames = json.loads((data_dir / "imagenet_classnames.json").read_text(encoding="utf-8"))
-    templates = json.loads((data_dir / "imagenet_templates.json").read_text(encoding="utf-8"))
-    return classnames, templates
+def load_imagenet_prompt_data(preset_path: Path = IMAGENET_PRESET_PATH) -> tuple[list[str], list[str]]:
+    """ImageNet class names (all 1,000, duplicates included) and OpenAI's 80 templates, from the app's preset."""
+    preset = json.loads(preset_path.read_text(encoding="utf-8"))
+    return preset["labels"], preset["templates"]
 
 
 def dump_fixture(fixture: dict) -> str:
@@ -500,10 +500,10 @@ def dump_fixture(fixture: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_fixture(out_path: Path | str = DEFAULT_FIXTURE_PATH, data_dir: Path = SHARED_DATA_DIR) -> Path:
+def write_fixture(out_path: Path | str = DEFAULT_FIXTURE_PATH, preset_path: Path = IMAGENET_PRESET_PATH) -> Path:
     """Regenerate the parity fixture with the NFC reference (independent of whether ftfy is installed)."""
     out_path = Path(out_path)
-    classnames, templates = load_imagenet_prompt_data(data_dir)
+    classnames, templates = load_imagenet_prompt_data(preset_path)
     fixture = build_fixture(fixture_texts(classnames, templates), ClipBpeReference(text_fixer="nfc"))
     out_path.parent.mkdir(parents=True, exist_ok=True)
     out_path.write_text(dump_fixture(fixture), encoding="utf-8")

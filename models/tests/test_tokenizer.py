@@ -180,7 +180,5 @@ def test_fixture_covers_the_required_kinds_of_text(fixture_cases: list[dict]) ->
 
 
 def test_fixture_texts_come_from_the_generator(fixture_cases: list[dict]) -> None:
-    if not (tok.SHARED_DATA_DIR / "imagenet_classnames.json").exists():
-        pytest.skip("shared ImageNet class names are not available")
     classnames, templates = tok.load_imagenet_prompt_data()
     assert [c["text"] for c in fixture_cases] == tok.fixture_texts(classnames, templates)
