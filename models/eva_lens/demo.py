@@ -4,6 +4,7 @@ compare against (PyTorch embeddings and top-1 for each sample, per dtype as onnx
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +16,16 @@ from .config import load_config
 from .ort_node import run_onnx_sets
 from .package import PackageInfo, build_package
 from .preprocess import preprocess_file
-from .synthetic import ALL_COMBOS, HELD_OUT, render
+from .synthetic import (
+    _COLOUR_TEMPLATES,
+    _FULL_TEMPLATES,
+    _SHAPE_TEMPLATES,
+    ALL_COMBOS,
+    COLOURS,
+    HELD_OUT,
+    SHAPES,
+    render,
+)
 from .tokenizer import ClipBpeReference
 from .train_demo import TrainSettings, pad_batch, train
 
@@ -24,6 +34,22 @@ DEMO_DTYPES = ["int8", "q4"]  # fp32 (32 MB) and fp16 do not fit the 25 MB budge
 SAMPLE_TEMPLATE = "a photo of a {}."
 SAMPLE_SIZE = 192  # rendered larger than the model input so the app's resize path is exercised
 REFERENCE_PATH = Path("e2e/fixtures/demo-reference.json")
+
+
+def demo_vocabulary() -> dict:
+    """The manifest's ``vocabulary``: the words the demo model was trained on, from the training data itself.
+
+    ``groups`` are the kinds of thing it tells apart (8 colours, 6 shapes); ``otherWords`` the remaining words of its
+    training captions ("a photo of a …", "something …"), which carry no meaning of their own; ``notFor`` what a person
+    might expect it to do and it cannot. The app marks a label with any other word as one the model cannot know.
+    """
+    templates = _FULL_TEMPLATES + _COLOUR_TEMPLATES + _SHAPE_TEMPLATES
+    filler = {w for t in templates for w in re.findall(r"[a-z]+", t.replace("{c}", "").replace("{s}", ""))}
+    return {
+        "groups": [{"name": "colours", "words": list(COLOURS)}, {"name": "shapes", "words": list(SHAPES)}],
+        "otherWords": sorted(filler),
+        "notFor": "photos",
+    }
 
 
 def sample_combos(n_trained: int = 16, seed: int = 7) -> list[tuple[str, str]]:
@@ -121,6 +147,7 @@ def package_demo(weights: Path, model_dir: Path, samples_dir: Path, report: dict
         license="MIT (weights trained by EVA Lens; CLIP BPE vocabulary MIT, OpenAI)",
         source="models/eva_lens/train_demo.py (npm run models -- train-demo)",
         metrics=metrics,
+        vocabulary=demo_vocabulary(),
     )
     for stale in model_dir.glob("*.onnx"):
         stale.unlink()

@@ -69,8 +69,14 @@ def build_manifest(
     probe_image_embedding: np.ndarray,
     probe_text_embedding: np.ndarray,
     metrics: dict | None = None,
+    vocabulary: dict | None = None,
 ) -> dict:
-    """``variants``: dicts with ``dtype``, ``image`` and ``text`` paths and ``cosine`` {image, text} measured in ORT."""
+    """``variants``: dicts with ``dtype``, ``image`` and ``text`` paths and ``cosine`` {image, text} measured in ORT.
+
+    ``vocabulary`` (optional): for a model trained on a closed set of words, the words it knows (see
+    ``demo.demo_vocabulary``); the app says so while it is in use and marks labels outside it. Omitted for CLIP
+    models trained on open text.
+    """
     return {
         "schemaVersion": SCHEMA_VERSION,
         "id": model_id,
@@ -79,6 +85,7 @@ def build_manifest(
         "description": description,
         "license": license,
         "source": source,
+        **({"vocabulary": vocabulary} if vocabulary is not None else {}),
         "embedDim": config.embed_dim,
         "logitScale": float(logit_scale),
         "image": image_preprocess(config),

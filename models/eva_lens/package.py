@@ -37,6 +37,8 @@ class PackageInfo:
     license: str
     source: str
     metrics: dict = field(default_factory=dict)
+    # The closed set of words a model trained on synthetic captions knows (None: an open-vocabulary CLIP).
+    vocabulary: dict | None = None
 
 
 def cosine(a: np.ndarray, b: np.ndarray) -> float:
@@ -100,6 +102,7 @@ def build_package(
         probe_image_embedding=probe_image,
         probe_text_embedding=probe_text,
         metrics=info.metrics,
+        vocabulary=info.vocabulary,
     )
     write_manifest(manifest, out_dir)
     return manifest
