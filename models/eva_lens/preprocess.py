@@ -36,7 +36,8 @@ from PIL import Image, ImageOps
 
 from .config import CLIP_MEAN, CLIP_STD
 
-DEFAULT_IMAGES_DIR = Path("/work/shared/data/images")
+# Real photos for the parity fixtures: the shared/ folder laid beside the repository (tests only; optional).
+DEFAULT_IMAGES_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "images"
 DEFAULT_FIXTURES_DIR = Path(__file__).resolve().parent.parent / ".artifacts" / "preprocess"
 FIXTURE_SIZES = (64, 224)
 # The app's fast path shrinks with Image.reduce when the image is at least this many times the target.
