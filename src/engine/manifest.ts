@@ -65,6 +65,19 @@ export interface ManifestProbe {
   textEmbedding: number[];
 }
 
+/**
+ * The closed set of words a model trained on synthetic captions knows (the demo model: 8 colours, 6 shapes). Written
+ * by the toolchain from its training data; absent for CLIP models trained on open text.
+ */
+export interface ModelVocabulary {
+  /** The kinds of thing it tells apart, e.g. { name: 'colours', words: ['red', …] }. */
+  groups: { name: string; words: string[] }[];
+  /** The other words of its training captions ('a', 'photo', 'of'…), which name nothing by themselves. */
+  otherWords: string[];
+  /** What a person might expect of it that it cannot do, e.g. 'photos'. */
+  notFor: string;
+}
+
 export interface ModelManifest {
   schemaVersion: 1;
   /** Stable id, e.g. 'eva02-clip-b16-224' or 'eva-lens-demo-shapes'. */
@@ -75,6 +88,8 @@ export interface ModelManifest {
   description: string;
   license: string;
   source: string;
+  /** Present only for a model with a closed vocabulary (see ModelVocabulary). */
+  vocabulary?: ModelVocabulary;
   embedDim: number;
   /** exp(learned logit_scale): the multiplier applied to cosines before softmax. */
   logitScale: number;

@@ -29,6 +29,20 @@ describe('validateManifest', () => {
     expect(result.metrics).toBeUndefined();
   });
 
+  it('reads an optional vocabulary (a closed-vocabulary model)', () => {
+    const vocabulary = {
+      groups: [{ name: 'colours', words: ['red', 'blue'] }],
+      otherWords: ['a'],
+      notFor: 'photos',
+    };
+    const result = validateManifest(
+      broken((m) => (m.vocabulary = vocabulary)),
+      'm.json',
+    );
+    expect(result.vocabulary).toEqual(vocabulary);
+    expect(validateManifest(broken(() => undefined), 'm.json').vocabulary).toBeUndefined();
+  });
+
   const cases: [string, (m: Json) => void, RegExp][] = [
     ['a non-object', () => undefined, /\(root\) must be a JSON object/],
     ['a missing id', (m) => delete m.id, /: id is missing/],
@@ -87,6 +101,11 @@ describe('validateManifest', () => {
     ],
     ['an unknown probe formula', (m) => (at(m, 'probe').imageFormula = 'v2'), /probe\.imageFormula/],
     ['a NaN in the probe', (m) => (at(m, 'probe').textEmbedding = [1, 2, null, 4]), /textEmbedding\[2\]/],
+    [
+      'a vocabulary word that is not a string',
+      (m) => (m.vocabulary = { groups: [{ name: 'colours', words: [3] }], otherWords: [], notFor: '' }),
+      /vocabulary\.groups\[0\]\.words\[0\] must be a word/,
+    ],
     ['an object metric', (m) => (m.metrics = { a: {} }), /metrics\.a must be a number or a string/],
   ];
 

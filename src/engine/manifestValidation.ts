@@ -11,6 +11,7 @@ import type {
   ManifestProbe,
   ManifestVariant,
   ModelManifest,
+  ModelVocabulary,
   TextConfig,
 } from './manifest';
 
@@ -136,6 +137,7 @@ export function validateManifest(value: unknown, sourceUrl: string): ModelManife
     variants: root.objects('variants', { nonEmpty: true }).map(readVariant),
     probe: readProbe(root.object('probe'), embedDim, text.contextLength),
   };
+  if (root.has('vocabulary')) manifest.vocabulary = readVocabulary(root.object('vocabulary'));
   if (root.has('metrics')) manifest.metrics = readMetrics(root.object('metrics'), root.raw('metrics'));
   return manifest;
 }
@@ -210,6 +212,21 @@ function readProbe(probe: FieldReader, embedDim: number, contextLength: number):
     imageEmbedding: probe.numbers('imageEmbedding', { length: embedDim }),
     textInputIds,
     textEmbedding: probe.numbers('textEmbedding', { length: embedDim }),
+  };
+}
+
+function readVocabulary(vocabulary: FieldReader): ModelVocabulary {
+  const words = (reader: FieldReader, key: string) =>
+    reader.array(key).map((w, i) => {
+      if (typeof w !== 'string' || w === '') reader.failAt(`${key}[${i}]`, 'must be a word');
+      return (w as string).toLowerCase();
+    });
+  return {
+    groups: vocabulary
+      .objects('groups', { nonEmpty: true })
+      .map((group) => ({ name: group.string('name'), words: words(group, 'words') })),
+    otherWords: words(vocabulary, 'otherWords'),
+    notFor: vocabulary.string('notFor', { allowEmpty: true }),
   };
 }
 
