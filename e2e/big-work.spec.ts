@@ -51,6 +51,8 @@ async function makePhotos(page: Page, count: number): Promise<DropFile[]> {
 test('a tab closed mid-batch keeps its finished results: the same photos in a new tab come from the cache', async ({
   context,
 }) => {
+  // Two model loads and 16 photos, twice: on a busy 2-core machine this took over the default 120 s once.
+  test.setTimeout(360_000);
   const first = await context.newPage();
   await first.goto('/');
   await waitForModel(first);
