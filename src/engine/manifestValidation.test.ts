@@ -40,7 +40,12 @@ describe('validateManifest', () => {
       'm.json',
     );
     expect(result.vocabulary).toEqual(vocabulary);
-    expect(validateManifest(broken(() => undefined), 'm.json').vocabulary).toBeUndefined();
+    expect(
+      validateManifest(
+        broken(() => undefined),
+        'm.json',
+      ).vocabulary,
+    ).toBeUndefined();
   });
 
   const cases: [string, (m: Json) => void, RegExp][] = [

@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
   BUILT_IN_CATALOG,
+  HUB_BUILDS,
   bestVariantFor,
+  buildTimeText,
+  hubBuildFor,
+  suggestedHubBuild,
   manifestUrlFor,
   mergeCatalogs,
   parseServerCatalog,
@@ -60,5 +64,18 @@ describe('catalog', () => {
     ]);
     expect(merged.map((entry) => entry.name).slice(-2)).toEqual(['EVA02-CLIP-L/14-336', 'Extra']);
     expect(merged.find((entry) => entry.id === b16.id)?.name).toBe('EVA02-CLIP-B/16');
+  });
+
+  it('suggests B/16 from the official weights, with its measured build time and where it was measured', () => {
+    const suggested = suggestedHubBuild()!;
+    expect(suggested.name).toBe('EVA02-CLIP-B/16');
+    expect(HUB_BUILDS.filter((entry) => entry.suggested)).toHaveLength(1);
+    expect(buildTimeText(suggested.measuredBuild!)).toBe('about 42 s on a 2-core computer');
+    expect(suggested.measuredBuild!.source).toMatch(/BENCHMARKS\.md/);
+  });
+
+  it('finds the hub build of a catalog model by architecture', () => {
+    expect(hubBuildFor(b16)?.id).toBe('eva02-clip-b-16-hub');
+    expect(hubBuildFor(BUILT_IN_CATALOG[0]!)).toBeNull();
   });
 });

@@ -144,7 +144,25 @@ export interface HubBuildEntry {
   /** Size of the checkpoint download (fp16 safetensors), and of what is stored once built (int8 + q4). */
   downloadBytes: number;
   builtBytes: number;
+  /** The build offered first to a person on the demo model ("Get EVA02-CLIP-B/16"): one entry has it. */
+  suggested: boolean;
+  /** Build time measured in a browser (after the download), where and by what; null where none was measured. */
+  measuredBuild: MeasuredBuild | null;
 }
+
+/** Seconds measured for one build, so the app can say "about N s on …" without claiming more than was measured. */
+export interface MeasuredBuild {
+  /** Convert + quantize + store of int8 and q4, both towers. */
+  convertSeconds: number;
+  /** The probe check of both dtypes (WASM). */
+  verifySeconds: number;
+  /** The machine, as a person would say it. */
+  machine: string;
+  source: string;
+}
+
+/** Where the hub build times below were measured (BENCHMARKS.md, "Building from the official weights"). */
+const HUB_BENCH_MACHINE = 'a 2-core computer';
 
 /** Sizes measured on the recipes: the checkpoint is the fp16 safetensors of the real key names and shapes. */
 export const HUB_BUILDS: readonly HubBuildEntry[] = [
@@ -159,6 +177,14 @@ export const HUB_BUILDS: readonly HubBuildEntry[] = [
     imagenetTop1: 74.7,
     downloadBytes: 299_427_322,
     builtBytes: 307_395_875,
+    suggested: true,
+    measuredBuild: {
+      convertSeconds: 36.9,
+      verifySeconds: 5.2,
+      machine: HUB_BENCH_MACHINE,
+      source:
+        'BENCHMARKS.md, Building from the official weights: headless Chromium, 2-vCPU AMD EPYC, WASM (bench-results/2026-12-04-2cpu-amd-epyc-hub-build-b16.json, run 2)',
+    },
   },
   {
     id: 'eva02-clip-l-14-hub',
@@ -171,6 +197,14 @@ export const HUB_BUILDS: readonly HubBuildEntry[] = [
     imagenetTop1: 79.8,
     downloadBytes: 855_584_130,
     builtBytes: 860_005_405,
+    suggested: false,
+    measuredBuild: {
+      convertSeconds: 98.8,
+      verifySeconds: 16.7,
+      machine: HUB_BENCH_MACHINE,
+      source:
+        'BENCHMARKS.md, Building from the official weights: L/14 in Chromium with a persistent profile, 2-vCPU AMD EPYC',
+    },
   },
   {
     id: 'eva02-clip-l-14-336-hub',
@@ -183,8 +217,28 @@ export const HUB_BUILDS: readonly HubBuildEntry[] = [
     imagenetTop1: 80.4,
     downloadBytes: 856_239_490,
     builtBytes: 878_027_809,
+    suggested: false,
+    measuredBuild: null,
   },
 ];
+
+/** The build to offer a person on the demo model. */
+export function suggestedHubBuild(): HubBuildEntry | null {
+  return HUB_BUILDS.find((entry) => entry.suggested) ?? null;
+}
+
+/** The hub build of the same architecture as a catalog model (the road to it when no server hosts it). */
+export function hubBuildFor(entry: Pick<CatalogEntry, 'architecture'>): HubBuildEntry | null {
+  return HUB_BUILDS.find((build) => build.architecture === entry.architecture) ?? null;
+}
+
+/**
+ * "about 42 s on a 2-core computer": the measured build time after the download, rounded, and where it was
+ * measured. The device this runs on is not measured, so the sentence names the benchmark machine, not "here".
+ */
+export function buildTimeText(build: MeasuredBuild): string {
+  return `about ${Math.round(build.convertSeconds + build.verifySeconds)} s on ${build.machine}`;
+}
 
 /** The model server the app starts with: the build's VITE_MODEL_BASE_URL, else the app's own `models/` folder. */
 export function defaultModelBaseUrl(): string {

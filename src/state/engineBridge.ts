@@ -27,8 +27,8 @@ import { embedLabelsNow, resetLabelPipeline, scheduleLabelEmbedding } from './la
 import { plural } from './imageFiles';
 import { loadPreset } from './presets';
 import { refreshSearch, resetSearchPipeline } from './searchPipeline';
-import { DEMO_MODEL_ID } from './catalog';
-import { sourceFor } from './modelLibrary';
+import { DEMO_MODEL_ID, type HubBuildEntry } from './catalog';
+import { buildFromOfficialWeights, sourceFor } from './modelLibrary';
 import { fetchSampleSet } from './samples';
 import type { ReplacedLabels } from './labelsSlice';
 import { useLensStore } from './store';
@@ -107,6 +107,16 @@ export async function switchModel(id: string): Promise<boolean> {
   const isReady = useLensStore.getState().modelStatus === 'ready';
   if (isReady) requeueAllImages();
   return isReady && useLensStore.getState().activeModelId === id;
+}
+
+/**
+ * The one-click road from the demo to a real model: builds `entry` from the official weights, then puts it in use
+ * (the images on the page are embedded again with it, with the usual progress and Cancel). A failed or cancelled
+ * build leaves the model in use as it was.
+ */
+export async function getModelFromOfficialWeights(entry: HubBuildEntry): Promise<boolean> {
+  const stored = await buildFromOfficialWeights(entry, switchModel);
+  return stored !== null && useLensStore.getState().activeModelId === stored.id;
 }
 
 /** Switches backend: stops the image in flight, reloads the model, then embeds labels and images again. */

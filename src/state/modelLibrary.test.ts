@@ -1,7 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ManifestError } from '../engine/errors';
 import { DEMO_MODEL_ID, HUB_BUILDS } from './catalog';
-import { configureEngineBridge, loadModel, resetEngineBridge, switchModel } from './engineBridge';
+import {
+  configureEngineBridge,
+  getModelFromOfficialWeights,
+  loadModel,
+  resetEngineBridge,
+  switchModel,
+} from './engineBridge';
 import { FakeEngine, fakeLoadedModel, settle } from './fakeEngine.testing';
 import {
   buildFromOfficialWeights,
@@ -148,6 +154,15 @@ describe('the model in use', () => {
     ).toMatch(/Using the demo model instead/);
   });
 
+  it('the closed-vocabulary note, once dismissed, returns when the model in use changes', async () => {
+    await loadModel();
+    state().dismissVocabularyNote();
+    state().setActiveModelId(DEMO_MODEL_ID);
+    expect(state().isVocabularyNoteDismissed).toBe(true);
+    await switchModel('eva02-clip-b-16');
+    expect(state().isVocabularyNoteDismissed).toBe(false);
+  });
+
   it('switches to the demo model when the model in use is deleted', async () => {
     engine.stored.push(storedInfo('eva02-clip-b-16'));
     await loadModel();
@@ -172,6 +187,41 @@ describe('server catalog', () => {
     });
     await refreshCatalog();
     expect(state().catalog.map((e) => e.id)).not.toContain('hosted');
+  });
+
+  it('records which catalog models the server hosts (their manifest answers JSON)', async () => {
+    state().setModelBaseUrl('https://models.test/');
+    const fetchFn = vi.fn(async (url: string) =>
+      url === 'https://models.test/eva02-clip-b-16/manifest.json'
+        ? Response.json({ id: 'eva02-clip-b-16' })
+        : new Response('Not found', { status: 404 }),
+    );
+    configureEngineBridge({ fetch: fetchFn as unknown as typeof fetch });
+    await refreshCatalog();
+    expect(state().hosting).toEqual({
+      baseUrl: 'https://models.test/',
+      offline: false,
+      unreachable: false,
+      byId: { 'eva02-clip-b-16': 'hosted', 'eva02-clip-l-14': 'absent', 'eva02-clip-l-14-336': 'absent' },
+    });
+    // The embedded demo is never asked for.
+    expect(fetchFn.mock.calls.map(([url]) => url)).not.toContain(
+      'https://models.test/eva-lens-demo/manifest.json',
+    );
+  });
+
+  it('offline, asks nothing (no catalog.json, no manifests) and says so', async () => {
+    vi.stubGlobal('navigator', { onLine: false });
+    const fetchFn = vi.fn(async () => Promise.reject(new TypeError('Failed to fetch')));
+    configureEngineBridge({ fetch: fetchFn as unknown as typeof fetch });
+    try {
+      await refreshCatalog();
+    } finally {
+      vi.unstubAllGlobals();
+    }
+    expect(fetchFn).not.toHaveBeenCalled();
+    expect(state().hosting).toMatchObject({ offline: true });
+    expect(state().catalog.length).toBeGreaterThan(1);
   });
 });
 
@@ -225,6 +275,30 @@ describe('building from the official weights', () => {
       error: 'Converting failed: the checkpoint is not B/16.',
     });
     expect(state().activeModelId).toBe(DEMO_MODEL_ID);
+  });
+
+  it('the one-click action builds, then puts the built model in use', async () => {
+    await loadModel();
+    const done = getModelFromOfficialWeights(entry);
+    await settle();
+    engine.stored.push(storedInfo(entry.id));
+    engine.transfers[0]!.done.resolve(storedInfo(entry.id));
+    expect(await done).toBe(true);
+    expect(state().activeModelId).toBe(entry.id);
+    expect(engine.loadModel.mock.calls.at(-1)![0].source).toEqual({ kind: 'stored', modelId: entry.id });
+    expect(state().notices.at(-1)?.text).toContain('is now in use');
+  });
+
+  it('a person who cancels the one-click build keeps the demo', async () => {
+    await loadModel();
+    const done = getModelFromOfficialWeights(entry);
+    await settle();
+    const cancelled = new Error('Cancelled.');
+    cancelled.name = 'CancelledError';
+    engine.transfers[0]!.done.reject(cancelled);
+    expect(await done).toBe(false);
+    expect(state().activeModelId).toBe(DEMO_MODEL_ID);
+    expect(state().transfers[entry.id]?.status).toBe('cancelled');
   });
 
   it('refuses a hub address that is not a web address', () => {

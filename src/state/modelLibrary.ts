@@ -15,6 +15,7 @@ import {
   parseServerCatalog,
 } from './catalog';
 import { bridgeConfig, getEngine } from './engineConnection';
+import { probeHostedModels } from './hostedModels';
 import { createBatcher } from './frameBatcher';
 import type { TransferState } from './modelLibrarySlice';
 import { useLensStore } from './store';
@@ -49,19 +50,42 @@ export async function refreshStorage(): Promise<void> {
   }
 }
 
-/** Reads `<server>catalog.json` when the server has one; the built-in list is shown either way. */
+function isOnline(): boolean {
+  return globalThis.navigator?.onLine !== false;
+}
+
+/**
+ * Reads `<server>catalog.json` when the server has one (the built-in list is shown either way), then asks the
+ * server which catalog models it really hosts. Offline nothing is requested: a request the browser cannot send is
+ * logged as a console error, and the answer is known already.
+ */
 export async function refreshCatalog(): Promise<void> {
   const { modelBaseUrl } = useLensStore.getState();
   let fromServer: ReturnType<typeof parseServerCatalog> = [];
-  try {
-    const response = await bridgeConfig.fetch(new URL('catalog.json', new URL(modelBaseUrl, pageUrl())).href);
-    const type = response.headers.get('content-type') ?? '';
-    // A missing catalog is normal (404, or a single-page-app fallback answering with HTML).
-    if (response.ok && !type.includes('html')) fromServer = parseServerCatalog(await response.json());
-  } catch {
-    // Offline or no server: the built-in catalog still lists what is stored.
+  if (isOnline()) {
+    try {
+      const response = await bridgeConfig.fetch(
+        new URL('catalog.json', new URL(modelBaseUrl, pageUrl())).href,
+      );
+      const type = response.headers.get('content-type') ?? '';
+      // A missing catalog is normal (404, or a single-page-app fallback answering with HTML).
+      if (response.ok && !type.includes('html')) fromServer = parseServerCatalog(await response.json());
+    } catch {
+      // No server, or it went away: the built-in catalog still lists what is stored.
+    }
   }
-  useLensStore.getState().setCatalog(mergeCatalogs(BUILT_IN_CATALOG, fromServer));
+  const catalog = mergeCatalogs(BUILT_IN_CATALOG, fromServer);
+  useLensStore.getState().setCatalog(catalog);
+  await refreshHosting(
+    catalog.filter((entry) => !entry.embedded).map((entry) => entry.id),
+    modelBaseUrl,
+  );
+}
+
+async function refreshHosting(ids: string[], baseUrl: string): Promise<void> {
+  const report = await probeHostedModels(ids, baseUrl, pageUrl(), bridgeConfig.fetch, isOnline());
+  // A server changed while asking makes this answer stale; the newer refresh records its own.
+  if (useLensStore.getState().modelBaseUrl === baseUrl) useLensStore.getState().setHosting(report);
 }
 
 export async function setModelServer(url: string): Promise<boolean> {
@@ -169,9 +193,17 @@ export async function downloadCatalogModel(modelId: string, dtype: Dtype): Promi
 
 /**
  * Downloads the official checkpoint of `entry` from the hub and builds its int8 (WASM) and 4-bit (WebGPU) variants
- * in the worker. The model in use keeps working meanwhile, and stays in use if the build fails.
+ * in the worker. The model in use keeps working meanwhile, and stays in use if the build fails. Both dtypes are
+ * built whatever the backend: loading picks the one that fits it (int8 on WASM, q4 on WebGPU), and for a checkpoint
+ * the recipe has no record of, their agreement with each other is the build's check.
+ *
+ * With `switchTo` (the one-click "Get" action), the built model is put in use at once, which embeds the labels and
+ * the images on the page again with it.
  */
-export async function buildFromOfficialWeights(entry: HubBuildEntry): Promise<StoredModelInfo | null> {
+export async function buildFromOfficialWeights(
+  entry: HubBuildEntry,
+  switchTo?: (id: string) => Promise<boolean>,
+): Promise<StoredModelInfo | null> {
   if (running.has(entry.id)) return null;
   const recipeUrl = new URL(`${bridgeConfig.baseUrl}${entry.recipePath}`, pageUrl()).href;
   const { hubBaseUrl } = useLensStore.getState();
@@ -179,7 +211,15 @@ export async function buildFromOfficialWeights(entry: HubBuildEntry): Promise<St
   const stored = await runTransfer(entry.id, 'build', (onProgress) =>
     getEngine().buildModelFromHub({ recipeUrl, hubBaseUrl, dtypes: ['int8', 'q4'] }, onProgress),
   );
-  if (stored) {
+  if (stored && switchTo) {
+    if (await switchTo(stored.id)) {
+      useLensStore
+        .getState()
+        .pushNotice(
+          `${stored.name} was built in this browser, passed its probe check and is now in use; the images on the page are classified again with it.`,
+        );
+    }
+  } else if (stored) {
     useLensStore
       .getState()
       .pushNotice(

@@ -7,6 +7,7 @@ import {
   type CatalogEntry,
 } from './catalog';
 import type { ModelTransferEvent, StorageReport } from '../worker/protocol';
+import type { HostingReport } from './hostedModels';
 import type { LensState } from './store';
 
 /** A download, import or hub build in progress or stopped, as the picker shows it. */
@@ -38,6 +39,13 @@ export interface ModelLibrarySlice {
   transfers: Record<string, TransferState>;
   /** Whether the browser agreed to keep stored models under storage pressure (null: not asked or unknown). */
   storagePersisted: boolean | null;
+  /** Which catalog models the model server hosts, asked when Models opens (null: not asked yet). */
+  hosting: HostingReport | null;
+  /**
+   * The person closed the note on what a closed-vocabulary model knows. Not persisted: it returns on the next visit,
+   * and when the model in use changes (switching back to the demo shows it again).
+   */
+  isVocabularyNoteDismissed: boolean;
 
   setActiveModelId(id: string): void;
   setModelBaseUrl(url: string): void;
@@ -46,6 +54,8 @@ export interface ModelLibrarySlice {
   setStorageReport(report: StorageReport): void;
   setTransfer(key: string, transfer: TransferState | null): void;
   setStoragePersisted(persisted: boolean | null): void;
+  setHosting(report: HostingReport | null): void;
+  dismissVocabularyNote(): void;
 }
 
 export const createModelLibrarySlice: StateCreator<LensState, [], [], ModelLibrarySlice> = (set) => ({
@@ -56,8 +66,13 @@ export const createModelLibrarySlice: StateCreator<LensState, [], [], ModelLibra
   storageReport: null,
   transfers: {},
   storagePersisted: null,
+  hosting: null,
+  isVocabularyNoteDismissed: false,
 
-  setActiveModelId: (id) => set({ activeModelId: id }),
+  setActiveModelId: (id) =>
+    set((state) =>
+      id === state.activeModelId ? {} : { activeModelId: id, isVocabularyNoteDismissed: false },
+    ),
   setModelBaseUrl: (url) => set({ modelBaseUrl: url }),
   setHubBaseUrl: (url) => set({ hubBaseUrl: url }),
   setCatalog: (catalog) => set({ catalog }),
@@ -70,4 +85,6 @@ export const createModelLibrarySlice: StateCreator<LensState, [], [], ModelLibra
       return { transfers };
     }),
   setStoragePersisted: (persisted) => set({ storagePersisted: persisted }),
+  setHosting: (report) => set({ hosting: report }),
+  dismissVocabularyNote: () => set({ isVocabularyNoteDismissed: true }),
 });
