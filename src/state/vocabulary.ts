@@ -36,6 +36,8 @@ export function unknownWordsHint(modelLabel: string, words: readonly string[]): 
 /** The closed vocabulary of the model in use and how to call it in a sentence; null for an open-vocabulary model. */
 export interface ModelInUseVocabulary {
   vocabulary: ModelVocabulary;
+  /** The model served with the app (catalog: embedded). */
+  isDemo: boolean;
   /** "Demo model" for the model served with the app (catalog: embedded), else the manifest's name. */
   title: string;
   /** "The demo model" / the manifest's name, to start a sentence. */
@@ -53,6 +55,7 @@ export function modelInUseVocabulary(
   const isDemo = catalog.some((entry) => entry.id === manifest.id && entry.embedded);
   return {
     vocabulary: manifest.vocabulary,
+    isDemo,
     title: isDemo ? 'Demo model' : manifest.name,
     subject: isDemo ? 'The demo model' : manifest.name,
     name: manifest.name,

@@ -1,8 +1,20 @@
+import { useLensStore } from '../state/store';
 import { FilePickers } from './FilePickers';
 import { TrySamplesButton } from './TrySamplesButton';
+import { useModelVocabulary } from './useModelVocabulary';
+import { VocabularyNote } from './VocabularyNote';
+
+/** Which model sorts the images, as far as is known: its manifest's name once loaded, never a claim beyond it. */
+function useModelPhrase(): string {
+  const name = useLensStore((state) => state.model?.manifest.name ?? null);
+  const known = useModelVocabulary();
+  if (known?.isDemo) return 'the demo model';
+  return name ?? 'a zero-shot image model';
+}
 
 /** The first screen: where to drop images, and a one-click demo. */
 export function EmptyState() {
+  const model = useModelPhrase();
   return (
     <div className="empty">
       <div className="empty__art" aria-hidden="true">
@@ -12,13 +24,14 @@ export function EmptyState() {
       </div>
       <h2 className="empty__title">Drop images or a whole folder anywhere</h2>
       <p className="empty__text">
-        EVA Lens sorts your images into the labels on the left, zero-shot, with an EVA-CLIP model running in
-        this tab. Nothing is uploaded. You can also paste an image.
+        EVA Lens sorts your images into the labels on the left, zero-shot, with {model} running in this tab.
+        Nothing is uploaded. You can also paste an image.
       </p>
       <div className="empty__actions">
         <FilePickers variant="empty" />
         <TrySamplesButton className="button button--accent" />
       </div>
+      <VocabularyNote />
     </div>
   );
 }

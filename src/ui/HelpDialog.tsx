@@ -1,5 +1,28 @@
 import { useLensStore } from '../state/store';
+import { vocabularySummary } from '../state/vocabulary';
 import { ModalDialog } from './ModalDialog';
+import { useModelVocabulary } from './useModelVocabulary';
+
+/** Which model answers, from its own manifest, and what it cannot know (a closed vocabulary). */
+function ModelInUse() {
+  const manifest = useLensStore((state) => state.model?.manifest ?? null);
+  const known = useModelVocabulary();
+  if (!manifest) return null;
+  return (
+    <>
+      <h3>The model in use</h3>
+      <p data-testid="help-model">
+        <strong>{manifest.name}</strong>
+        {known
+          ? `: ${known.isDemo ? 'the demo model, served with the app; it' : 'it'} ${vocabularySummary(known.vocabulary)}`
+          : ''}
+        . {manifest.description}
+        {known &&
+          ' Labels with other words get a note beside them: the model has never seen those words, so its scores for them mean nothing. Models has the road to a real EVA-CLIP.'}
+      </p>
+    </>
+  );
+}
 
 /** What the numbers mean, how the modes decide, and where the photos go (nowhere). */
 export function HelpDialog() {
@@ -14,6 +37,7 @@ export function HelpDialog() {
       onClose={() => setHelpOpen(false)}
       testId="help"
     >
+      <ModelInUse />
       <h3>Cosine</h3>
       <p>
         The model turns each image and each label into a list of numbers (an embedding) pointing in some

@@ -3,6 +3,8 @@ import { memo, useRef, useState, type FormEvent, type KeyboardEvent } from 'reac
 import { removeLabel, updateLabel } from '../state/engineBridge';
 import type { Label } from '../state/labelsSlice';
 import { useLensStore } from '../state/store';
+import { unknownWords, unknownWordsHint } from '../state/vocabulary';
+import { useModelVocabulary } from './useModelVocabulary';
 
 interface LabelRowProps {
   label: Label;
@@ -18,6 +20,8 @@ export const LabelRow = memo(function LabelRow({ label, count, isSelected, isTru
   const threshold = useLensStore((state) => state.labelThresholds[label.id] ?? DEFAULT_LABEL_THRESHOLD);
   const setLabelThreshold = useLensStore((state) => state.setLabelThreshold);
   const toggleSelectedLabel = useLensStore((state) => state.toggleSelectedLabel);
+  const known = useModelVocabulary();
+  const unknown = known ? unknownWords(label.text, known.vocabulary) : [];
   const [draft, setDraft] = useState<string | null>(null);
   const [isInvalid, setIsInvalid] = useState(false);
   /** Set by Escape, so the blur that follows the input's removal does not save the abandoned draft. */
@@ -129,6 +133,11 @@ export const LabelRow = memo(function LabelRow({ label, count, isSelected, isTru
       >
         ×
       </button>
+      {known && unknown.length > 0 && (
+        <p className="label-row__hint" data-testid="label-hint">
+          {unknownWordsHint(known.subject, unknown)}
+        </p>
+      )}
     </li>
   );
 });

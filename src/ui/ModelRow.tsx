@@ -2,6 +2,7 @@ import { useState } from 'react';
 import type { Backend, Dtype } from '../engine/manifest';
 import { bestVariantFor, type CatalogEntry } from '../state/catalog';
 import { cancelTransfer, downloadCatalogModel } from '../state/modelLibrary';
+import type { Hosting } from '../state/hostedModels';
 import type { TransferState } from '../state/modelLibrarySlice';
 import type { IncompleteDownloadInfo, StoredModelInfo } from '../worker/protocol';
 import { formatSize } from './format';
@@ -15,14 +16,48 @@ interface ModelRowProps {
   transfer: TransferState | null;
   isActive: boolean;
   backend: Backend;
+  /** Whether the model server hosts it (asked when Models opens); only a hosted model offers Download. */
+  hosting: RowHosting;
+  /** Points to the hub build of the same architecture; null when there is none. */
+  onBuild: (() => void) | null;
   onUse(id: string): void;
   onDelete(id: string): void;
 }
+
+/** What the model server said of this row's model: 'checking' until it answers, 'offline' when nothing was asked. */
+export type RowHosting = 'checking' | 'offline' | Hosting;
 
 function qualityText(entry: CatalogEntry): string {
   return entry.imagenetTop1 !== null
     ? `ImageNet zero-shot ${entry.imagenetTop1.toFixed(1)}% (published)`
     : entry.qualitySource;
+}
+
+/** The row of a model the server does not host: the road to build it, or why nothing is offered. */
+function NotHosted({
+  hosting,
+  name,
+  onBuild,
+}: {
+  hosting: RowHosting;
+  name: string;
+  onBuild: (() => void) | null;
+}) {
+  // Offline or an unreachable server: one sentence at the top of the dialog says so for every row.
+  if (hosting === 'offline' || hosting === 'unreachable') return null;
+  if (hosting === 'checking') return <span className="muted">Asking the model server…</span>;
+  return onBuild ? (
+    <button
+      type="button"
+      className="button button--small"
+      aria-label={`Build ${name} from the official weights`}
+      onClick={onBuild}
+    >
+      Build from the official weights
+    </button>
+  ) : (
+    <span className="muted">Not on the model server.</span>
+  );
 }
 
 /** One model of the catalog: what it is, how big and fast, and what can be done with it here. */
@@ -33,6 +68,8 @@ export function ModelRow({
   transfer,
   isActive,
   backend,
+  hosting,
+  onBuild,
   onUse,
   onDelete,
 }: ModelRowProps) {
@@ -43,6 +80,9 @@ export function ModelRow({
   const variant = entry.variants.find((v) => v.dtype === dtype) ?? entry.variants[0]!;
   const isRunning = transfer?.status === 'running';
   const isUsable = entry.embedded || stored !== null;
+  // Resume only what storage really kept; a download that stored no bytes starts again.
+  const keptBytes = incomplete?.bytes ?? 0;
+  const canDownload = hosting === 'hosted';
   const name = entry.name;
 
   return (
@@ -70,7 +110,10 @@ export function ModelRow({
       {transfer && isRunning && <TransferProgress label={`Downloading ${name}`} transfer={transfer} />}
       {transfer && !isRunning && <TransferError transfer={transfer} />}
       <div className="model-row__actions">
-        {!entry.embedded && !isRunning && (
+        {!entry.embedded && !isRunning && !canDownload && !stored && (
+          <NotHosted hosting={hosting} name={name} onBuild={onBuild} />
+        )}
+        {!entry.embedded && !isRunning && canDownload && (
           <>
             <select
               aria-label={`Variant for ${name}`}
@@ -85,14 +128,14 @@ export function ModelRow({
                 </option>
               ))}
             </select>
-            {incomplete || transfer?.status === 'cancelled' || transfer?.status === 'error' ? (
+            {keptBytes > 0 ? (
               <button
                 type="button"
                 className="button button--small"
                 aria-label={`Resume download of ${name}`}
                 onClick={() => void downloadCatalogModel(entry.id, variant.dtype)}
               >
-                Resume{incomplete ? ` (${formatSize(incomplete.bytes)} kept)` : ''}
+                Resume ({formatSize(keptBytes)} kept)
               </button>
             ) : (
               !stored?.dtypes.includes(variant.dtype) && (

@@ -1,6 +1,7 @@
 import { useEffect, useRef, type DragEvent } from 'react';
 import type { Backend } from '../engine/manifest';
-import type { CatalogEntry } from '../state/catalog';
+import { hubBuildFor, type CatalogEntry, type HubBuildEntry } from '../state/catalog';
+import type { HostingReport } from '../state/hostedModels';
 import { switchModel } from '../state/engineBridge';
 import { deleteStoredModel, importModelFolder, refreshCatalog, refreshStorage } from '../state/modelLibrary';
 import { useLensStore } from '../state/store';
@@ -10,9 +11,12 @@ import { EmbeddingCacheLine } from './EmbeddingCacheLine';
 import { ForgetEverything } from './ForgetEverything';
 import { HubBuilds } from './HubBuilds';
 import { ImportModel } from './ImportModel';
-import { ModelRow } from './ModelRow';
+import { ModelRow, type RowHosting } from './ModelRow';
 import { ModelServerSetting } from './ModelServerSetting';
+import { RealModelOffer } from './RealModelOffer';
 import { StorageLine } from './StorageLine';
+import { useModelVocabulary } from './useModelVocabulary';
+import { vocabularySummary } from '../state/vocabulary';
 
 /** A stored model the catalog does not list (imported, or from an earlier server) still gets a row. */
 function entryFromStored(model: StoredModelInfo): CatalogEntry {
@@ -36,6 +40,64 @@ function entryFromStored(model: StoredModelInfo): CatalogEntry {
   };
 }
 
+function hostingOf(entry: CatalogEntry, report: HostingReport | null, baseUrl: string): RowHosting {
+  if (entry.embedded) return 'hosted';
+  if (!report || report.baseUrl !== baseUrl) return 'checking';
+  if (report.offline) return 'offline';
+  return report.byId[entry.id] ?? 'checking';
+}
+
+/** Brings the hub build row of `build` into view and onto its button (the road when no server hosts the model). */
+function pointToBuild(build: HubBuildEntry): void {
+  const row = document.querySelector<HTMLElement>(`[data-testid="hub-build"][data-model-id="${build.id}"]`);
+  row?.scrollIntoView({ behavior: 'smooth', block: 'center' });
+  row?.querySelector<HTMLButtonElement>('.model-row__actions button')?.focus({ preventScroll: true });
+}
+
+/** What "Build from the official weights" on a row does: point to that architecture's hub build, if there is one. */
+function buildOf(entry: CatalogEntry): (() => void) | null {
+  const build = hubBuildFor(entry);
+  return build ? () => pointToBuild(build) : null;
+}
+
+/** The model in use, from its manifest, and (on the demo) the one action to a real model. */
+function ModelInUse() {
+  const manifest = useLensStore((state) => state.model?.manifest ?? null);
+  const known = useModelVocabulary();
+  if (!manifest) return null;
+  return (
+    <section className="models-dialog__model-in-use" aria-label="The model in use" data-testid="model-in-use">
+      <p>
+        <strong>In use: {manifest.name}</strong>
+        {known ? ` — ${vocabularySummary(known.vocabulary)}.` : ''}
+      </p>
+      {manifest.description && <p className="muted">{manifest.description}</p>}
+      {known && <RealModelOffer where="models" />}
+    </section>
+  );
+}
+
+/** One sentence instead of a failure per row when the server cannot be asked. */
+function ConnectionLine({ report, baseUrl }: { report: HostingReport | null; baseUrl: string }) {
+  if (!report || report.baseUrl !== baseUrl) return null;
+  if (report.offline) {
+    return (
+      <p className="models-dialog__offline" role="status">
+        You are offline: downloads and builds need a connection. Stored models work as usual.
+      </p>
+    );
+  }
+  if (report.unreachable) {
+    return (
+      <p className="models-dialog__offline" role="status">
+        The model server {baseUrl} did not answer (no connection, or it does not allow this page), so its
+        models cannot be downloaded now. Stored models work as usual.
+      </p>
+    );
+  }
+  return null;
+}
+
 function useStableBackend(): Backend {
   const loaded = useLensStore((state) => state.model?.backend);
   const preference = useLensStore((state) => state.backendPreference);
@@ -49,6 +111,8 @@ export function ModelsDialog({ onClose }: { onClose(): void }) {
   const report = useLensStore((state) => state.storageReport);
   const transfers = useLensStore((state) => state.transfers);
   const activeModelId = useLensStore((state) => state.activeModelId);
+  const hosting = useLensStore((state) => state.hosting);
+  const baseUrl = useLensStore((state) => state.modelBaseUrl);
   const backend = useStableBackend();
 
   useEffect(() => {
@@ -99,6 +163,8 @@ export function ModelsDialog({ onClose }: { onClose(): void }) {
           ×
         </button>
       </div>
+      <ModelInUse />
+      <ConnectionLine report={hosting} baseUrl={baseUrl} />
       <p className="muted models-dialog__intro">
         Models run on this device. A downloaded model is checked against its manifest, kept in this browser,
         and works offline from then on.
@@ -113,6 +179,8 @@ export function ModelsDialog({ onClose }: { onClose(): void }) {
             transfer={transfers[entry.id] ?? null}
             isActive={entry.id === activeModelId}
             backend={backend}
+            hosting={hostingOf(entry, hosting, baseUrl)}
+            onBuild={buildOf(entry)}
             onUse={(id) => void switchModel(id)}
             onDelete={(id) => void deleteStoredModel(id, switchModel)}
           />

@@ -6,6 +6,7 @@ import { ResultsGrid } from './ResultsGrid';
 import { ResultsToolbar } from './ResultsToolbar';
 import { RunProgress } from './RunProgress';
 import { SearchBar } from './SearchBar';
+import { VocabularyNote } from './VocabularyNote';
 
 export function ResultsPanel() {
   const hasImages = useLensStore((state) => state.imageIds.length > 0);
@@ -15,6 +16,7 @@ export function ResultsPanel() {
       <RunProgress />
       {hasImages ? (
         <>
+          <VocabularyNote />
           <SearchBar />
           <ResultsToolbar />
           <DuplicatesPanel />
