@@ -99,4 +99,23 @@ export interface ModelManifest {
   probe: ManifestProbe;
   /** Free-form facts for the model picker (published zero-shot accuracy, training report…). */
   metrics?: Record<string, number | string>;
+  /** A model built in the browser from hub weights: its answers on simple drawn test images. */
+  semanticCheck?: SemanticCheck;
+}
+
+/**
+ * The built model named the colours, shapes and printed words of a few drawn images (src/engine/hub/semanticCheck.ts).
+ * A checkpoint the recipe has no record of passes the int8/q4 agreement even with a tensor laid out wrongly; this
+ * is what catches it. A model that fails is still stored, with a warning on its row.
+ */
+export interface SemanticCheck {
+  /** The variant that was checked (the build's reference dtype). */
+  dtype: Dtype;
+  correct: number;
+  total: number;
+  /** Share of right answers needed to pass. */
+  minShare: number;
+  passed: boolean;
+  /** One entry per test image: what it shows, the prompt that describes it and the prompt the model chose. */
+  items: { image: string; expected: string; answered: string }[];
 }

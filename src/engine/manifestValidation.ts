@@ -12,6 +12,7 @@ import type {
   ManifestVariant,
   ModelManifest,
   ModelVocabulary,
+  SemanticCheck,
   TextConfig,
 } from './manifest';
 
@@ -139,6 +140,7 @@ export function validateManifest(value: unknown, sourceUrl: string): ModelManife
   };
   if (root.has('vocabulary')) manifest.vocabulary = readVocabulary(root.object('vocabulary'));
   if (root.has('metrics')) manifest.metrics = readMetrics(root.object('metrics'), root.raw('metrics'));
+  if (root.has('semanticCheck')) manifest.semanticCheck = readSemanticCheck(root.object('semanticCheck'));
   return manifest;
 }
 
@@ -227,6 +229,24 @@ function readVocabulary(vocabulary: FieldReader): ModelVocabulary {
       .map((group) => ({ name: group.string('name'), words: words(group, 'words') })),
     otherWords: words(vocabulary, 'otherWords'),
     notFor: vocabulary.string('notFor', { allowEmpty: true }),
+  };
+}
+
+function readSemanticCheck(check: FieldReader): SemanticCheck {
+  const count = { integer: true, min: 0 };
+  const passed = check.raw('passed');
+  if (typeof passed !== 'boolean') check.failAt('passed', 'must be true or false');
+  return {
+    dtype: check.oneOf('dtype', DTYPES),
+    correct: check.number('correct', count),
+    total: check.number('total', { integer: true, positive: true }),
+    minShare: check.number('minShare', { min: 0, max: 1 }),
+    passed: passed as boolean,
+    items: check.objects('items').map((item) => ({
+      image: item.string('image'),
+      expected: item.string('expected'),
+      answered: item.string('answered'),
+    })),
   };
 }
 

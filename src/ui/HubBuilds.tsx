@@ -5,6 +5,7 @@ import { useLensStore } from '../state/store';
 import type { IncompleteDownloadInfo, StoredModelInfo } from '../worker/protocol';
 import { formatSize } from './format';
 import { HubBuildSteps } from './HubBuildSteps';
+import { SemanticWarning } from './SemanticWarning';
 import { TransferError } from './TransferError';
 import { UrlSetting } from './UrlSetting';
 
@@ -46,6 +47,7 @@ function HubBuildRow({
         Builds int8 (WASM) and 4-bit (WebGPU) in this browser: {formatSize(entry.builtBytes)} stored. The
         checkpoint is deleted once the model passes its check.
       </p>
+      {stored && <SemanticWarning manifest={stored.manifest} />}
       {transfer && (transfer.kind === 'build' || isRunning) && (
         <HubBuildSteps label={`Building ${entry.name}`} transfer={transfer} />
       )}

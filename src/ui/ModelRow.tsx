@@ -6,6 +6,7 @@ import type { Hosting } from '../state/hostedModels';
 import type { TransferState } from '../state/modelLibrarySlice';
 import type { IncompleteDownloadInfo, StoredModelInfo } from '../worker/protocol';
 import { formatSize } from './format';
+import { SemanticWarning } from './SemanticWarning';
 import { TransferError } from './TransferError';
 import { TransferProgress } from './TransferProgress';
 
@@ -107,6 +108,7 @@ export function ModelRow({
           Stored: {stored.dtypes.join(', ')} · {formatSize(stored.bytes)}
         </p>
       )}
+      {stored && <SemanticWarning manifest={stored.manifest} />}
       {transfer && isRunning && <TransferProgress label={`Downloading ${name}`} transfer={transfer} />}
       {transfer && !isRunning && <TransferError transfer={transfer} />}
       <div className="model-row__actions">

@@ -3,6 +3,7 @@ import { selectMeanImageMs } from '../state/selectors';
 import { useLensStore } from '../state/store';
 import type { LoadedModel } from '../worker/protocol';
 import { backendName, formatMs } from './format';
+import { SemanticWarning } from './SemanticWarning';
 
 function describeBackend(model: LoadedModel): string {
   const parts = [backendName(model.backend), model.dtype];
@@ -47,6 +48,7 @@ export function StatusBar() {
       <span className="status-bar__item" data-testid="status-model">
         {model ? model.manifest.name : status === 'loading' ? 'Loading model…' : 'No model'}
       </span>
+      {model && <SemanticWarning manifest={model.manifest} compact />}
       {model && <span className="status-bar__item muted">loaded in {formatMs(model.loadMs)}</span>}
       {meanMs !== null && <span className="status-bar__item">{formatMs(meanMs)} per image</span>}
       {!isIsolated && (

@@ -119,6 +119,8 @@ describeWithInputs(
       // Unknown checkpoint: the int8 build is the reference, q4 must agree with it.
       expect(String(stored.manifest.metrics?.probeReference)).toContain('the int8 build itself');
       expect(stored.manifest.variants[1]!.measuredProbeCosine.image).toBeGreaterThan(0.9);
+      // Random weights name the drawn test pictures at about chance: the model is stored, marked (semanticCheck.ts).
+      expect(stored.manifest.semanticCheck).toMatchObject({ dtype: 'int8', total: 19, passed: false });
       expect(new Set(stages.map((s) => s.stage))).toEqual(
         new Set(['download', 'convert', 'quantize', 'store', 'verify']),
       );
@@ -127,7 +129,7 @@ describeWithInputs(
       expect(
         (await store.fileInfo(checkpointStoreId(stored.id), 'open_clip_model.safetensors')).committedBytes,
       ).toBeNull();
-    });
+    }, 60_000);
 
     it('verifies against PyTorch embeddings the toolchain recorded for the same checkpoint', async () => {
       const reference = converted();
@@ -157,6 +159,8 @@ describeWithInputs(
       );
       expect(stored.manifest.variants[0]!.measuredProbeCosine.image).toBeGreaterThanOrEqual(0.99);
       expect(stored.manifest.metrics?.checkpointSha256).toBe(checkpointSha256);
+      // A checkpoint the toolchain knows is checked against PyTorch: the picture check is for unknown ones only.
+      expect(stored.manifest.semanticCheck).toBeUndefined();
     });
 
     it('a build whose files differ from the toolchain’s for a known checkpoint is refused at the verify step', async () => {
@@ -205,7 +209,7 @@ describeWithInputs(
       }
       const passNames = new Set(stages.filter((s) => s.stage === 'convert').map((s) => s.file.split(':')[0]));
       expect([...passNames]).toEqual(['image.int8', 'image.q4', 'text.int8', 'text.q4']);
-    });
+    }, 60_000);
 
     it('a dropped connection names the step; the next build resumes from the bytes already stored', async () => {
       const store = new MemoryModelStore();
@@ -230,7 +234,7 @@ describeWithInputs(
       );
       expect(stored.manifest.variants).toHaveLength(1);
       expect(hub.ranges, JSON.stringify(hub.ranges)).toContain('bytes=1000000-');
-    });
+    }, 60_000);
 
     it('a checkpoint of another architecture is refused before any work, naming what does not fit', async () => {
       const store = new MemoryModelStore();
