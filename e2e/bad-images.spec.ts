@@ -147,8 +147,13 @@ test('each awkward or hostile file is classified or refused with its own message
     thumbHeight!,
   );
   recordMeasurement('bad-images', { files: files.length, secondsForAll: seconds, outcomes: table });
-  // The page kept working: a new label still ranks the grid.
+  // The page kept working: a new label is embedded and ranks a new image by it.
   await typeLabels(page, ['green cross']);
   await waitForLabelEmbeddings(page, [...LABELS, 'green cross']);
+  await dropFiles(page, [sampleFile('green-cross.png')]);
+  await waitForImagesSettled(page, files.length + 3, 60_000);
+  await expect
+    .poll(async () => (await readCards(page)).find((card) => card.name === 'green-cross.png')?.top1)
+    .toBe('green cross');
   expect((await snapshot(page)).modelStatus).toBe('ready');
 });
