@@ -25,7 +25,13 @@ export default tseslint.config(
     languageOptions: { globals: { ...globals.browser, ...globals.worker } },
   },
   {
-    files: ['*.{js,ts,mjs}', 'scripts/**/*.{js,ts,mjs}', 'e2e/**/*.ts', 'models/**/*.mjs'],
+    files: [
+      '*.{js,ts,mjs}',
+      'scripts/**/*.{js,ts,mjs}',
+      'e2e/**/*.ts',
+      'e2e-engines/**/*.ts',
+      'models/**/*.mjs',
+    ],
     languageOptions: { globals: { ...globals.node } },
   },
   {

@@ -1,0 +1,4 @@
+/** The shared scenarios (scenarios.ts) in chromium. */
+import { defineEngineSuite } from './suite';
+
+defineEngineSuite('chromium');
