@@ -97,7 +97,9 @@ def _fold_once(model: onnx.ModelProto) -> onnx.ModelProto | None:
     inferred = shape_inference.infer_shapes(model, check_type=False, strict_mode=False, data_prop=True)
     shapes = _known_shapes(inferred)
     values: dict[str, np.ndarray] = {
-        init.name: numpy_helper.to_array(init) for init in model.graph.initializer if prod(init.dims) <= _WEIGHT_ELEMENTS
+        init.name: numpy_helper.to_array(init)
+        for init in model.graph.initializer
+        if prod(init.dims) <= _WEIGHT_ELEMENTS
     }
     kept: list[onnx.NodeProto] = []
     folded: list[TensorProto] = []

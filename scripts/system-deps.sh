@@ -3,7 +3,7 @@
 # for the model toolchain, OpenBLAS so torch is not 10x slower, avifenc for the AVIF test image). Needs root;
 # otherwise it says what to install.
 set -euo pipefail
-packages=(chromium python3 python3-torch python3-onnx python3-numpy python3-pil python3-pytest python3-regex libopenblas0-pthread libavif-bin)
+packages=(chromium python3 python3-torch python3-onnx python3-numpy python3-pil python3-pytest python3-regex python3-flake8 black libopenblas0-pthread libavif-bin)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

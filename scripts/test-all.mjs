@@ -59,6 +59,11 @@ if (wants('static')) {
   staticCheck('tsc bench', 'npx', ['tsc', '-p', 'bench/tsconfig.json', '--noEmit']);
   staticCheck('eslint', 'npx', ['eslint', '.']);
   staticCheck('prettier', 'npx', ['prettier', '--check', '.']);
+  // The Python toolchain gets the same care: pyflakes/pycodestyle, and black's formatting (settings in .flake8 and
+  // pyproject.toml).
+  const PYTHON_DIRS = ['models', 'bench', 'e2e/support', 'scripts'];
+  staticCheck('flake8', '/usr/bin/python3', ['-m', 'flake8', ...PYTHON_DIRS]);
+  staticCheck('black', '/usr/bin/python3', ['-m', 'black', '--check', '--quiet', ...PYTHON_DIRS]);
 }
 if (wants('pytest')) {
   const xml = `${REPORTS}/pytest.xml`;

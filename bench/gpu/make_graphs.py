@@ -52,7 +52,10 @@ def main(skeletons: str, out: str) -> None:
         fill(str(skeleton), str(out_dir / skeleton.name.replace(".skel", "")))
         print("filled", skeleton.name, flush=True)
     converters = {"fp32": lambda mp: mp, "fp16": quantize.convert_fp16, "q4": quantize.quantize_q4}
-    for shape, (m, widths) in {"4096x4096x4096": (4096, [4096, 4096]), "1576x768x3072": (1576, [768, 3072, 768])}.items():
+    for shape, (m, widths) in {
+        "4096x4096x4096": (4096, [4096, 4096]),
+        "1576x768x3072": (1576, [768, 3072, 768]),
+    }.items():
         base = chain_model(m, widths)
         for kind, convert in converters.items():
             onnx.save(convert(base), out_dir / f"matmul.{kind}.{shape}.onnx")

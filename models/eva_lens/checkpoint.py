@@ -74,13 +74,17 @@ def param_specs(config: ClipConfig | str) -> list[ParamSpec]:
         specs += _linear(f"{b}.mlp.w3", w, h)
     specs += _norm("visual.norm", w) + _linear("visual.head", e, w)
     tw = t.width
-    specs += [ParamSpec("text.token_embedding.weight", (t.vocab_size, tw), "weight"),
-              ParamSpec("text.positional_embedding", (t.context_length, tw), "position")]
+    specs += [
+        ParamSpec("text.token_embedding.weight", (t.vocab_size, tw), "weight"),
+        ParamSpec("text.positional_embedding", (t.context_length, tw), "position"),
+    ]
     for j in range(t.layers):
         b = f"text.transformer.resblocks.{j}"
         specs += _norm(f"{b}.ln_1", tw)
-        specs += [ParamSpec(f"{b}.attn.in_proj_weight", (3 * tw, tw), "weight"),
-                  ParamSpec(f"{b}.attn.in_proj_bias", (3 * tw,), "bias")]
+        specs += [
+            ParamSpec(f"{b}.attn.in_proj_weight", (3 * tw, tw), "weight"),
+            ParamSpec(f"{b}.attn.in_proj_bias", (3 * tw,), "bias"),
+        ]
         specs += _linear(f"{b}.attn.out_proj", tw, tw) + _norm(f"{b}.ln_2", tw)
         specs += _linear(f"{b}.mlp.c_fc", t.mlp_hidden, tw) + _linear(f"{b}.mlp.c_proj", tw, t.mlp_hidden)
     specs += _norm("text.ln_final", tw)
@@ -121,7 +125,7 @@ def eva_to_open_clip_name(name: str) -> str:
     """EVA name → the name the same tensor has in open_clip's hub files."""
     if not name.startswith("visual."):
         return name  # text.* and logit_scale are shared
-    rest = name[len("visual."):]
+    rest = name[len("visual.") :]
     m = _BLOCK.match(rest)
     if m:
         rest = f"blocks.{m[1]}.{BLOCK_RENAMES.get(m[2], m[2])}"
@@ -132,7 +136,7 @@ def open_clip_to_eva_name(name: str) -> str:
     """open_clip hub name → EVA name; names outside the table pass through (and later show up as unexpected)."""
     if not name.startswith(OPEN_CLIP_TRUNK):
         return name
-    rest = name[len(OPEN_CLIP_TRUNK):]
+    rest = name[len(OPEN_CLIP_TRUNK) :]
     m = _BLOCK.match(rest)
     if m:
         rest = f"blocks.{m[1]}.{_BLOCK_RENAMES_BACK.get(m[2], m[2])}"
@@ -147,8 +151,9 @@ def hub_to_eva_mapping(config: ClipConfig | str) -> list[dict]:
     rows = []
     for s in param_specs(config):
         src = eva_to_open_clip_name(s.name)
-        rows.append({"name": s.name, "shape": list(s.shape), "sources": [src],
-                     "op": "no-op" if src == s.name else "rename"})
+        rows.append(
+            {"name": s.name, "shape": list(s.shape), "sources": [src], "op": "no-op" if src == s.name else "rename"}
+        )
     return rows
 
 
@@ -167,11 +172,15 @@ def detect_layout(keys: Iterable[str]) -> Layout:
     if "cls_token" in keys and any(k.startswith("blocks.") for k in keys):
         return "timm_vision"
     if any(k.startswith(("visual.transformer.", "visual.class_embedding")) for k in keys):
-        raise CheckpointError("this is a ViT CLIP checkpoint in the OpenAI/open_clip layout (visual.transformer.*), "
-                              "not EVA-CLIP; EVA Lens loads EVA02-CLIP weights only")
+        raise CheckpointError(
+            "this is a ViT CLIP checkpoint in the OpenAI/open_clip layout (visual.transformer.*), "
+            "not EVA-CLIP; EVA Lens loads EVA02-CLIP weights only"
+        )
     sample = ", ".join(sorted(keys)[:8]) or "(none)"
-    raise CheckpointError(f"unrecognised checkpoint layout: expected EVA-CLIP keys (visual.blocks.*, text.*), "
-                          f"open_clip keys (visual.trunk.*) or timm keys (blocks.*); first keys: {sample}")
+    raise CheckpointError(
+        f"unrecognised checkpoint layout: expected EVA-CLIP keys (visual.blocks.*, text.*), "
+        f"open_clip keys (visual.trunk.*) or timm keys (blocks.*); first keys: {sample}"
+    )
 
 
 def to_eva_names(state: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -192,8 +201,10 @@ def to_eva_names(state: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
 # --------------------------------------------------------------------------------------------------------------------
 # Reading files
 
-_NOT_A_CHECKPOINT_HINT = ("expected an official EVA-CLIP .pt (e.g. EVA02_CLIP_B_psz16_s8B.pt), "
-                          "open_clip_pytorch_model.bin or open_clip_model.safetensors")
+_NOT_A_CHECKPOINT_HINT = (
+    "expected an official EVA-CLIP .pt (e.g. EVA02_CLIP_B_psz16_s8B.pt), "
+    "open_clip_pytorch_model.bin or open_clip_model.safetensors"
+)
 
 
 def _sniff(path: Path) -> str:
@@ -204,11 +215,14 @@ def _sniff(path: Path) -> str:
     if not head:
         raise CheckpointError(f"{path} is empty (0 bytes); the download probably failed")
     if head.startswith(b"version https://git-lfs"):
-        raise CheckpointError(f"{path} is a Git LFS pointer, not the weights; fetch the real file "
-                              "(git lfs pull, or download via the /resolve/ URL)")
+        raise CheckpointError(
+            f"{path} is a Git LFS pointer, not the weights; fetch the real file "
+            "(git lfs pull, or download via the /resolve/ URL)"
+        )
     if head.lstrip().lower().startswith((b"<!doctype html", b"<html")):
-        raise CheckpointError(f"{path} is an HTML page, not weights; on Hugging Face use the /resolve/ "
-                              "URL rather than /blob/")
+        raise CheckpointError(
+            f"{path} is an HTML page, not weights; on Hugging Face use the /resolve/ " "URL rather than /blob/"
+        )
     # safetensors first: its 8-byte length may itself start with 0x80, the pickle protocol byte.
     if len(head) >= 9 and head[8:9] == b"{" and int.from_bytes(head[:8], "little") <= size - 8:
         return "safetensors"
@@ -229,7 +243,7 @@ def _unwrap(obj: object) -> dict:
             obj = inner
     if not isinstance(obj, Mapping):
         raise CheckpointError(f"the file holds a {type(obj).__name__}, not a state dict; {_NOT_A_CHECKPOINT_HINT}")
-    return {(k[len("module."):] if k.startswith("module.") else k): v for k, v in obj.items()}
+    return {(k[len("module.") :] if k.startswith("module.") else k): v for k, v in obj.items()}
 
 
 def _read_torch(path: Path, allow_pickle: bool) -> dict[str, np.ndarray]:
@@ -241,12 +255,16 @@ def _read_torch(path: Path, allow_pickle: bool) -> dict[str, np.ndarray]:
         obj = torch.load(path, map_location="cpu", weights_only=not allow_pickle)
     except pickle.UnpicklingError as e:
         if not allow_pickle and "weights_only" in str(e).lower():
-            raise CheckpointError(f"{path} contains Python objects besides tensors, which are not loaded for "
-                                  f"safety; re-save its state_dict, or pass allow_pickle=True if you trust it ({e})")
+            raise CheckpointError(
+                f"{path} contains Python objects besides tensors, which are not loaded for "
+                f"safety; re-save its state_dict, or pass allow_pickle=True if you trust it ({e})"
+            )
         raise CheckpointError(f"{path} is not a PyTorch checkpoint ({e}); {_NOT_A_CHECKPOINT_HINT}") from None
     except (RuntimeError, EOFError, ValueError, OSError) as e:
-        raise CheckpointError(f"{path} is not a readable PyTorch checkpoint ({type(e).__name__}: {e}); "
-                              f"truncated download? {_NOT_A_CHECKPOINT_HINT}") from None
+        raise CheckpointError(
+            f"{path} is not a readable PyTorch checkpoint ({type(e).__name__}: {e}); "
+            f"truncated download? {_NOT_A_CHECKPOINT_HINT}"
+        ) from None
     state = {}
     for k, v in _unwrap(obj).items():
         if isinstance(v, torch.Tensor):
@@ -270,8 +288,9 @@ def read_checkpoint(path: str | os.PathLike, allow_pickle: bool = False) -> dict
         return _read_torch(path, allow_pickle)
     try:
         with SafetensorsFile(path) as f:
-            return {k: (a.astype(np.float32) if a.dtype.kind == "f" and a.dtype != np.float32 else a)
-                    for k, a in f.items()}
+            return {
+                k: (a.astype(np.float32) if a.dtype.kind == "f" and a.dtype != np.float32 else a) for k, a in f.items()
+            }
     except SafetensorsError as e:
         raise CheckpointError(f"not a valid safetensors file: {e}") from None
 
@@ -291,6 +310,7 @@ def _listing(title: str, items: list[str]) -> str:
 
 def describe_state(shapes: Mapping[str, tuple[int, ...]]) -> str:
     """What architecture an EVA-named state looks like, from its shapes (for error messages)."""
+
     def get(name: str) -> tuple[int, ...] | None:
         return shapes.get(name)
 
@@ -300,8 +320,10 @@ def describe_state(shapes: Mapping[str, tuple[int, ...]]) -> str:
         depth = len({k.split(".")[2] for k in shapes if k.startswith("visual.blocks.")})
         grid = math.isqrt(max(pos[1] - 1, 0))
         mlp = get("visual.blocks.0.mlp.w1.weight")
-        parts.append(f"vision width {cls[-1]}, {depth} blocks, patch {patch[-1]}, {pos[1]} tokens "
-                     f"(image {grid * patch[-1]}), MLP {mlp[0] if mlp else '?'}")
+        parts.append(
+            f"vision width {cls[-1]}, {depth} blocks, patch {patch[-1]}, {pos[1]} tokens "
+            f"(image {grid * patch[-1]}), MLP {mlp[0] if mlp else '?'}"
+        )
     tpos = get("text.positional_embedding")
     if tpos and len(tpos) == 2:
         layers = len({k.split(".")[3] for k in shapes if k.startswith("text.transformer.resblocks.")})
@@ -337,15 +359,19 @@ def validate_state(state: Mapping[str, object], config: ClipConfig) -> None:
     if not (missing or unexpected or wrong):
         return
     lines = [f"checkpoint does not fit {config.name}:"]
-    lines += [_listing(t, items) for t, items in (("missing", missing), ("unexpected", unexpected),
-                                                     ("wrong shape", wrong)) if items]
+    lines += [
+        _listing(t, items)
+        for t, items in (("missing", missing), ("unexpected", unexpected), ("wrong shape", wrong))
+        if items
+    ]
     lines.append(f"  the checkpoint has: {describe_state(got)}")
     lines.append(f"  {_matching_config(got, config.name)}")
     raise CheckpointError("\n".join(lines))
 
 
-def load_eva_state(path: str | os.PathLike, config: ClipConfig,
-                   allow_pickle: bool = False) -> dict[str, "torch.Tensor"]:
+def load_eva_state(
+    path: str | os.PathLike, config: ClipConfig, allow_pickle: bool = False
+) -> dict[str, "torch.Tensor"]:
     """Read + rename + validate: float32 tensors ready for ``EvaClip(config).load_state_dict(strict=True)``."""
     import torch
 
@@ -353,9 +379,11 @@ def load_eva_state(path: str | os.PathLike, config: ClipConfig,
     layout = detect_layout(raw.keys())
     if layout == "timm_vision":
         hub = config.published.get("hub_repo", "the open_clip hub repo")
-        raise CheckpointError(f"{path} holds only a timm image tower (no text tower); EVA Lens needs both towers: "
-                              f"use open_clip_model.safetensors from https://huggingface.co/{hub} "
-                              f"or the official EVA-CLIP .pt")
+        raise CheckpointError(
+            f"{path} holds only a timm image tower (no text tower); EVA Lens needs both towers: "
+            f"use open_clip_model.safetensors from https://huggingface.co/{hub} "
+            f"or the official EVA-CLIP .pt"
+        )
     state = to_eva_names(raw)
     validate_state(state, config)
     return {k: torch.from_numpy(np.asarray(v, dtype=np.float32, order="C")) for k, v in state.items()}

@@ -110,8 +110,12 @@ def write_references(model: EvaClip, model_dir: Path, samples_dir: Path, entries
         "onnx": {},
     }
     for dtype in DEMO_DTYPES:
-        ort_img = run_onnx_sets(model_dir / f"image.{dtype}.onnx", [{"pixel_values": pixels}]).outputs[0]["image_embeds"]
-        ort_txt = run_onnx_sets(model_dir / f"text.{dtype}.onnx", [{"input_ids": ids.numpy()}]).outputs[0]["text_embeds"]
+        ort_img = run_onnx_sets(model_dir / f"image.{dtype}.onnx", [{"pixel_values": pixels}]).outputs[0][
+            "image_embeds"
+        ]
+        ort_txt = run_onnx_sets(model_dir / f"text.{dtype}.onnx", [{"input_ids": ids.numpy()}]).outputs[0][
+            "text_embeds"
+        ]
         ort_img, ort_txt = _normalised(ort_img), _normalised(ort_txt)
         ref["onnx"][dtype] = {
             **summarise(ort_img, ort_txt),

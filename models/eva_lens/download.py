@@ -65,8 +65,8 @@ def download(arch: str, layout: str, out_dir: Path, hub: str = DEFAULT_HUB, time
     except (urllib.error.URLError, socket.timeout, ConnectionError, OSError) as e:
         reason = getattr(e, "reason", e)
         raise DownloadError(
-            f"could not download {url}: {reason}. If this machine has no internet access, download the file on one that "
-            f"does and run `npm run models -- convert --checkpoint <file> --arch {arch} --out <folder>`. "
+            f"could not download {url}: {reason}. If this machine has no internet access, download the file on one "
+            f"that does and run `npm run models -- convert --checkpoint <file> --arch {arch} --out <folder>`. "
             f"A partial download in {part} will be resumed next time."
         ) from None
     size = part.stat().st_size

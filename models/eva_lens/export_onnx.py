@@ -3,9 +3,9 @@
 * image: ``pixel_values`` float32 [batch, 3, S, S] → ``image_embeds`` float32 [batch, D]
 * text: ``input_ids`` int64 [batch, seq] → ``text_embeds`` float32 [batch, D], ``seq`` dynamic (≤ context length)
 
-Embeddings are not L2-normalised in the graph: the app normalises, and keeping the raw projection lets tests compare with
-PyTorch's ``encode_*`` directly. The export wrappers compute only the pooled token in the last block (class token for
-images, end-of-text token for text), which gives the same numbers for less work.
+Embeddings are not L2-normalised in the graph: the app normalises, and keeping the raw projection lets tests compare
+with PyTorch's ``encode_*`` directly. The export wrappers compute only the pooled token in the last block (class token
+for images, end-of-text token for text), which gives the same numbers for less work.
 """
 
 from __future__ import annotations

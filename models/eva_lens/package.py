@@ -62,7 +62,7 @@ def build_package(
     dtypes: list[str],
     log: Callable[[str], None] = print,
 ) -> dict:
-    """Write ``image.<dtype>.onnx``, ``text.<dtype>.onnx``, ``tokenizer.json`` and ``manifest.json`` into ``out_dir``."""
+    """Write ``image.<dtype>.onnx``, ``text.<dtype>.onnx``, ``tokenizer.json`` and ``manifest.json`` to ``out_dir``."""
     unknown = [d for d in dtypes if d not in CONVERTERS]
     if unknown:
         raise ValueError(f"unknown dtype(s) {unknown}; choose from {list(CONVERTERS)}")

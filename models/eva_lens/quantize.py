@@ -373,7 +373,14 @@ MatMulEmitter = Callable[[_GraphEditor, _Linear, str], list[onnx.NodeProto]]
 
 
 def _linear_origin(lin: _Linear, kind: str, part: str, **extra) -> dict:
-    return {"from": lin.weight_name, "transpose": lin.transpose, "alpha": lin.alpha, "kind": kind, "part": part, **extra}
+    return {
+        "from": lin.weight_name,
+        "transpose": lin.transpose,
+        "alpha": lin.alpha,
+        "kind": kind,
+        "part": part,
+        **extra,
+    }
 
 
 def _rewrite(
@@ -556,8 +563,8 @@ def quantize_q4(
     """4-bit weight-only quantization with ``com.microsoft.MatMulNBits`` (bits 4; bits 8 for ``eight_bit_nodes``).
 
     Nodes whose name matches the regex ``eight_bit_nodes`` (default: every EVA-CLIP linear layer except the MLP
-    up-projections, see :data:`EVA_EIGHT_BIT_NODES`) get 8-bit blocks from :func:`quantize_q8_blocks`; pass ``None`` for 4 bits
-    everywhere.
+    up-projections, see :data:`EVA_EIGHT_BIT_NODES`) get 8-bit blocks from :func:`quantize_q8_blocks`; pass ``None``
+    for 4 bits everywhere.
 
     The same MatMul/Gemm nodes as :func:`quantize_int8` become ``MatMulNBits(A, B, scales, zero_points)`` with
     attributes ``K, N, bits=4, block_size, accuracy_level``, weights from :func:`quantize_q4_blocks` (K padded to a
@@ -582,7 +589,9 @@ def quantize_q4(
                 packed, scales_, zps_, k_, n_ = q4.packed, q4.scales, q4.zero_points, q4.k, q4.n
             kind = f"q{bits}_blocks"
             weights[key] = (
-                editor.add_initializer(packed, f"{base}.q{bits}", _linear_origin(lin, kind, "codes", blockSize=block_size)),
+                editor.add_initializer(
+                    packed, f"{base}.q{bits}", _linear_origin(lin, kind, "codes", blockSize=block_size)
+                ),
                 editor.add_initializer(
                     scales_, f"{base}.q{bits}_scales", _linear_origin(lin, kind, "scales", blockSize=block_size)
                 ),

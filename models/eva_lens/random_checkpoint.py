@@ -36,8 +36,13 @@ NORM_NOISE_STD = 0.02  # LayerNorm weight = 1 + noise, so a test notices a norm 
 POSITION_STD = 0.01  # cls token, positional embeddings
 LOGIT_SCALE = math.log(100.0)  # the value training clamps to (EVA train.py)
 
-_STD = {"weight": WEIGHT_STD, "bias": BIAS_STD, "norm_weight": NORM_NOISE_STD, "norm_bias": BIAS_STD,
-        "position": POSITION_STD}
+_STD = {
+    "weight": WEIGHT_STD,
+    "bias": BIAS_STD,
+    "norm_weight": NORM_NOISE_STD,
+    "norm_bias": BIAS_STD,
+    "position": POSITION_STD,
+}
 
 
 # Weights that write into the residual stream: EVA's ``fix_init_weight`` divides them by sqrt(2 * (layer + 1)) at
@@ -77,8 +82,14 @@ def default_filename(config: ClipConfig, layout: str) -> str:
     return OPEN_CLIP_BIN_NAME if layout == "open_clip-bin" else OPEN_CLIP_SAFETENSORS_NAME
 
 
-def _write(specs: list[ParamSpec], produce: Callable[[str], np.ndarray], layout: str, out: Path,
-           wrap: str | None, metadata: Mapping[str, str]) -> None:
+def _write(
+    specs: list[ParamSpec],
+    produce: Callable[[str], np.ndarray],
+    layout: str,
+    out: Path,
+    wrap: str | None,
+    metadata: Mapping[str, str],
+) -> None:
     """Write tensors given by EVA name in `layout`, fp16, one tensor produced at a time.
 
     Memory: safetensors streams (peak = one tensor); torch.save needs the whole fp16 dict (peak ≈ the file size),
@@ -110,8 +121,14 @@ def _target(out: str | os.PathLike, config: ClipConfig, layout: str) -> Path:
     return out
 
 
-def save_state(state: Mapping[str, np.ndarray], config: ClipConfig, layout: str, out: str | os.PathLike,
-               wrap: str | None = None, metadata: Mapping[str, str] | None = None) -> Path:
+def save_state(
+    state: Mapping[str, np.ndarray],
+    config: ClipConfig,
+    layout: str,
+    out: str | os.PathLike,
+    wrap: str | None = None,
+    metadata: Mapping[str, str] | None = None,
+) -> Path:
     """Write an EVA-named state (e.g. a trained demo model) as a published-style fp16 file; returns its path."""
     specs = param_specs(config)
     missing = [s.name for s in specs if s.name not in state]
@@ -122,8 +139,9 @@ def save_state(state: Mapping[str, np.ndarray], config: ClipConfig, layout: str,
     return path
 
 
-def make_random_checkpoint(arch: str, layout: str, out: str | os.PathLike, seed: int = 0,
-                           wrap: str | None = None) -> Path:
+def make_random_checkpoint(
+    arch: str, layout: str, out: str | os.PathLike, seed: int = 0, wrap: str | None = None
+) -> Path:
     """CLI entry: random weights for `arch` in `layout` at `out` (a file, or a folder for the published file name).
 
     Args:

@@ -27,15 +27,56 @@ import numpy as np
 MAX_HEADER_BYTES = 100_000_000
 
 # Reference `Dtype` enum order (increasing alignment); the writer sorts by it, descending.
-DTYPE_ORDER = ("BOOL", "U8", "I8", "F8_E5M2", "F8_E4M3", "I16", "U16", "F16", "BF16", "I32", "U32", "F32", "F64",
-               "I64", "U64")
-DTYPE_SIZE = {"BOOL": 1, "U8": 1, "I8": 1, "F8_E5M2": 1, "F8_E4M3": 1, "I16": 2, "U16": 2, "F16": 2, "BF16": 2,
-              "I32": 4, "U32": 4, "F32": 4, "F64": 8, "I64": 8, "U64": 8}
+DTYPE_ORDER = (
+    "BOOL",
+    "U8",
+    "I8",
+    "F8_E5M2",
+    "F8_E4M3",
+    "I16",
+    "U16",
+    "F16",
+    "BF16",
+    "I32",
+    "U32",
+    "F32",
+    "F64",
+    "I64",
+    "U64",
+)
+DTYPE_SIZE = {
+    "BOOL": 1,
+    "U8": 1,
+    "I8": 1,
+    "F8_E5M2": 1,
+    "F8_E4M3": 1,
+    "I16": 2,
+    "U16": 2,
+    "F16": 2,
+    "BF16": 2,
+    "I32": 4,
+    "U32": 4,
+    "F32": 4,
+    "F64": 8,
+    "I64": 8,
+    "U64": 8,
+}
 # How each dtype is stored on disk; BF16 has no numpy type, it is read as raw uint16 and widened to float32.
-_NUMPY_OF = {"BOOL": np.dtype("?"), "U8": np.dtype("u1"), "I8": np.dtype("i1"), "I16": np.dtype("<i2"),
-             "U16": np.dtype("<u2"), "F16": np.dtype("<f2"), "BF16": np.dtype("<u2"), "I32": np.dtype("<i4"),
-             "U32": np.dtype("<u4"), "F32": np.dtype("<f4"), "F64": np.dtype("<f8"), "I64": np.dtype("<i8"),
-             "U64": np.dtype("<u8")}
+_NUMPY_OF = {
+    "BOOL": np.dtype("?"),
+    "U8": np.dtype("u1"),
+    "I8": np.dtype("i1"),
+    "I16": np.dtype("<i2"),
+    "U16": np.dtype("<u2"),
+    "F16": np.dtype("<f2"),
+    "BF16": np.dtype("<u2"),
+    "I32": np.dtype("<i4"),
+    "U32": np.dtype("<u4"),
+    "F32": np.dtype("<f4"),
+    "F64": np.dtype("<f8"),
+    "I64": np.dtype("<i8"),
+    "U64": np.dtype("<u8"),
+}
 _DTYPE_OF_NUMPY = {np.dtype(v).newbyteorder("="): k for k, v in _NUMPY_OF.items() if k != "BF16"}
 
 
@@ -85,20 +126,25 @@ def _parse_entry(name: str, entry: object) -> TensorInfo:
     dtype, shape, offsets = entry["dtype"], entry["shape"], entry["data_offsets"]
     if dtype not in DTYPE_SIZE:
         raise SafetensorsError(f"tensor '{name}' has unknown dtype {dtype!r}; known: {', '.join(DTYPE_ORDER)}")
-    if not isinstance(shape, list) or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0
-                                              for d in shape):
+    if not isinstance(shape, list) or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape):
         raise SafetensorsError(f"tensor '{name}' has an invalid shape {shape!r} (expected a list of integers >= 0)")
-    if (not isinstance(offsets, list) or len(offsets) != 2
-            or not all(isinstance(o, int) and not isinstance(o, bool) and o >= 0 for o in offsets)):
-        raise SafetensorsError(f"tensor '{name}' has invalid data_offsets {offsets!r} (expected [begin, end], "
-                               f"integers >= 0)")
+    if (
+        not isinstance(offsets, list)
+        or len(offsets) != 2
+        or not all(isinstance(o, int) and not isinstance(o, bool) and o >= 0 for o in offsets)
+    ):
+        raise SafetensorsError(
+            f"tensor '{name}' has invalid data_offsets {offsets!r} (expected [begin, end], " f"integers >= 0)"
+        )
     begin, end = offsets
     if end < begin:
         raise SafetensorsError(f"tensor '{name}' has data_offsets [{begin}, {end}] with end before begin")
     want = _shape_size(tuple(shape)) * DTYPE_SIZE[dtype]
     if end - begin != want:
-        raise SafetensorsError(f"tensor '{name}': shape {shape} x {dtype} ({DTYPE_SIZE[dtype]} bytes) = {want} bytes, "
-                               f"but data_offsets [{begin}, {end}] span {end - begin} bytes")
+        raise SafetensorsError(
+            f"tensor '{name}': shape {shape} x {dtype} ({DTYPE_SIZE[dtype]} bytes) = {want} bytes, "
+            f"but data_offsets [{begin}, {end}] span {end - begin} bytes"
+        )
     return TensorInfo(name, dtype, tuple(shape), begin, end)
 
 
@@ -132,13 +178,16 @@ class SafetensorsFile:
     def _read_header(self) -> tuple[dict[str, str], dict[str, TensorInfo], int]:
         size = os.fstat(self._file.fileno()).st_size
         if size < 8:
-            raise SafetensorsError(f"file is {size} bytes, shorter than the 8-byte header length "
-                                   "(empty or truncated download?)")
+            raise SafetensorsError(
+                f"file is {size} bytes, shorter than the 8-byte header length " "(empty or truncated download?)"
+            )
         (n,) = struct.unpack("<Q", self._file.read(8))
         if n > size - 8:
             hint = " It starts like a zip (PyTorch .pt/.bin?)" if n & 0xFFFFFFFF == 0x04034B50 else ""
-            raise SafetensorsError(f"header length {n} is larger than the file ({size} bytes); "
-                                   f"this is not a safetensors file or it is truncated.{hint}")
+            raise SafetensorsError(
+                f"header length {n} is larger than the file ({size} bytes); "
+                f"this is not a safetensors file or it is truncated.{hint}"
+            )
         if n > MAX_HEADER_BYTES:
             raise SafetensorsError(f"header length {n} exceeds the 100 MB limit of the reference reader")
         raw = self._file.read(n)
@@ -165,20 +214,24 @@ class SafetensorsFile:
         pos, prev = 0, None
         for info in sorted(infos, key=lambda i: (i.begin, i.end)):
             if info.begin < pos:
-                raise SafetensorsError(f"tensor '{info.name}' [{info.begin}, {info.end}] overlaps "
-                                       f"tensor '{prev.name}' [{prev.begin}, {prev.end}]")
+                raise SafetensorsError(
+                    f"tensor '{info.name}' [{info.begin}, {info.end}] overlaps "
+                    f"tensor '{prev.name}' [{prev.begin}, {prev.end}]"
+                )
             if info.begin > pos:
-                raise SafetensorsError(f"{info.begin - pos} unused bytes before tensor '{info.name}' "
-                                       f"(data_offsets must be contiguous)")
+                raise SafetensorsError(
+                    f"{info.begin - pos} unused bytes before tensor '{info.name}' " f"(data_offsets must be contiguous)"
+                )
             pos, prev = info.end, info
         if pos > data_len:
             first_cut = min((i for i in infos if i.end > data_len), key=lambda i: i.begin)
-            raise SafetensorsError(f"truncated: the header describes {pos} data bytes but the file holds "
-                                   f"{data_len} (tensor '{first_cut.name}' ends at {first_cut.end}); "
-                                   "incomplete download?")
+            raise SafetensorsError(
+                f"truncated: the header describes {pos} data bytes but the file holds "
+                f"{data_len} (tensor '{first_cut.name}' ends at {first_cut.end}); "
+                "incomplete download?"
+            )
         if pos < data_len:
-            raise SafetensorsError(f"{data_len - pos} bytes after the last tensor are not described by "
-                                   "the header")
+            raise SafetensorsError(f"{data_len - pos} bytes after the last tensor are not described by " "the header")
 
     def keys(self) -> list[str]:
         """Tensor names in file (offset) order."""
@@ -262,8 +315,12 @@ def header_bytes(specs: list[TensorSpec], metadata: Mapping[str, str] | None = N
     return raw + b" " * (-len(raw) % 8), ordered
 
 
-def write_streaming(path: str | os.PathLike, specs: list[TensorSpec], produce: Callable[[str], np.ndarray],
-                    metadata: Mapping[str, str] | None = None) -> None:
+def write_streaming(
+    path: str | os.PathLike,
+    specs: list[TensorSpec],
+    produce: Callable[[str], np.ndarray],
+    metadata: Mapping[str, str] | None = None,
+) -> None:
     """Write a safetensors file calling `produce(name)` once per tensor, so memory stays at one tensor.
 
     The file is written under a temporary name and renamed at the end: an interrupted write leaves no
@@ -280,8 +337,12 @@ def write_streaming(path: str | os.PathLike, specs: list[TensorSpec], produce: C
     os.replace(tmp, path)
 
 
-def save_file(tensors: Mapping[str, np.ndarray], path: str | os.PathLike, metadata: Mapping[str, str] | None = None,
-              float_dtype: str | None = None) -> None:
+def save_file(
+    tensors: Mapping[str, np.ndarray],
+    path: str | os.PathLike,
+    metadata: Mapping[str, str] | None = None,
+    float_dtype: str | None = None,
+) -> None:
     """Write numpy arrays; `float_dtype` ("F16", "BF16", "F32") re-types every floating tensor on the way out."""
     specs = []
     for name, a in tensors.items():

@@ -40,14 +40,16 @@ def _candidates(name: str, value: np.ndarray) -> list[tuple[list[dict], np.ndarr
         if rows % 3 == 0:
             third = rows // 3
             for i in range(3):
-                part = value[i * third:(i + 1) * third]
+                part = value[i * third : (i + 1) * third]
                 start = {"op": "slice_rows", "start": i * third, "end": (i + 1) * third}
                 out.append(([start], part))
                 out.append(([start, {"op": "transpose"}], part.T))
     elif value.ndim == 1 and value.shape[0] % 3 == 0:
         third = value.shape[0] // 3
         for i in range(3):
-            out.append(([{"op": "slice_rows", "start": i * third, "end": (i + 1) * third}], value[i * third:(i + 1) * third]))
+            out.append(
+                ([{"op": "slice_rows", "start": i * third, "end": (i + 1) * third}], value[i * third : (i + 1) * third])
+            )
     return out
 
 
@@ -95,7 +97,7 @@ def apply_ops(value: np.ndarray, ops: list[dict]) -> np.ndarray:
         if op["op"] == "transpose":
             out = out.T
         elif op["op"] == "slice_rows":
-            out = out[op["start"]:op["end"]]
+            out = out[op["start"] : op["end"]]
         else:
             raise ValueError(f"unknown op {op['op']!r}")
     return np.ascontiguousarray(out)
@@ -160,8 +162,12 @@ def hole_sources(converted: onnx.ModelProto, mapped: Mapping[str, dict], origins
             if tensor.data_type != TensorProto.FLOAT:
                 raise ValueError(f"{tensor.name}: expected float32, found ONNX data type {tensor.data_type}")
             source = mapped[tensor.name]
-            out[tensor.name] = {"hub": source["hub"], "ops": list(source["ops"]), "encode": {"kind": "float32"},
-                                "dataType": tensor.data_type}
+            out[tensor.name] = {
+                "hub": source["hub"],
+                "ops": list(source["ops"]),
+                "encode": {"kind": "float32"},
+                "dataType": tensor.data_type,
+            }
     return out
 
 
@@ -224,7 +230,7 @@ def serialize_with_holes(model: onnx.ModelProto, names: set[str]) -> tuple[bytes
     holes.sort(key=lambda h: h["at"])
     pieces, cursor = [], 0
     for hole in holes:
-        pieces.append(data[cursor:hole["at"]])
+        pieces.append(data[cursor : hole["at"]])
         cursor = hole["at"] + hole["bytes"]
     pieces.append(data[cursor:])
     return b"".join(pieces), holes, len(data)
@@ -259,23 +265,23 @@ def assemble(skeleton: bytes, output: Mapping, hub: Mapping[str, np.ndarray]) ->
     written = 0  # in the output
     for hole in output["holes"]:
         gap = hole["at"] - written
-        out[written:hole["at"]] = skeleton[cursor:cursor + gap]
+        out[written : hole["at"]] = skeleton[cursor : cursor + gap]
         cursor += gap
         if hole["encode"]["kind"] == "copy":  # a repeated constant: its first copy is already in place
             start = hole["encode"]["from"]
-            data = bytes(out[start:start + hole["bytes"]])
+            data = bytes(out[start : start + hole["bytes"]])
         else:
             data = encode_weight(apply_ops(hub[hole["hub"]], hole["ops"]), hole["encode"]).tobytes()
         if len(data) != hole["bytes"]:
             raise ValueError(f"{hole['name']}: {len(data)} bytes made for a {hole['bytes']}-byte hole")
-        out[hole["at"]:hole["at"] + hole["bytes"]] = data
+        out[hole["at"] : hole["at"] + hole["bytes"]] = data
         written = hole["at"] + hole["bytes"]
     out[written:] = skeleton[cursor:]
     return bytes(out)
 
 
 def display_name(arch: str) -> str:
-    """'EVA02-CLIP-B-16' → 'EVA02-CLIP-B/16', 'EVA02-CLIP-L-14-336' → 'EVA02-CLIP-L/14-336' (as the papers write them)."""
+    """'EVA02-CLIP-B-16' → 'EVA02-CLIP-B/16', 'EVA02-CLIP-L-14-336' → 'EVA02-CLIP-L/14-336' (the papers' spelling)."""
     import re
 
     return re.sub(r"-([A-Za-z])-(\d+)", r"-\1/\2", arch, count=1)
@@ -295,8 +301,12 @@ def _manifest_template(config, model_id: str) -> dict:
         "source": f"https://huggingface.co/{repo}",
         "embedDim": config.embed_dim,
         "image": image_preprocess(config),
-        "text": {"contextLength": config.text.context_length, "bosTokenId": 49406, "eosTokenId": 49407,
-                 "padTokenId": 0},
+        "text": {
+            "contextLength": config.text.context_length,
+            "bosTokenId": 49406,
+            "eosTokenId": 49407,
+            "padTokenId": 0,
+        },
         "metrics": {k: v for k, v in config.published.items() if isinstance(v, (int, float))},
     }
 
@@ -305,8 +315,9 @@ def _manifest_template(config, model_id: str) -> dict:
 APP_TOKENIZER_PATH = "../../models/eva-lens-demo/tokenizer.json"
 
 
-def build_hub_recipe(arch: str, out_dir, dtypes=HUB_BUILD_DTYPES, seed: int = 0, log=print,
-                     tokenizer_path: str = APP_TOKENIZER_PATH) -> dict:
+def build_hub_recipe(
+    arch: str, out_dir, dtypes=HUB_BUILD_DTYPES, seed: int = 0, log=print, tokenizer_path: str = APP_TOKENIZER_PATH
+) -> dict:
     """Write ``recipe.json`` and ``<tower>.<dtype>.skeleton`` for ``arch`` into ``out_dir``.
 
     The graphs are exported from random weights (every tensor distinct, so the weight map is unambiguous); the
@@ -351,13 +362,15 @@ def build_hub_recipe(arch: str, out_dir, dtypes=HUB_BUILD_DTYPES, seed: int = 0,
                     continue  # a repeated constant, copied within the file
                 hole.update(sources[hole["name"]])
                 used.add(hole["hub"])
-            outputs.append({
-                "tower": tower,
-                "dtype": dtype,
-                "skeleton": {"path": path.name, "bytes": len(skeleton), "sha256": sha256_file(path)},
-                "bytes": total,
-                "holes": holes,
-            })
+            outputs.append(
+                {
+                    "tower": tower,
+                    "dtype": dtype,
+                    "skeleton": {"path": path.name, "bytes": len(skeleton), "sha256": sha256_file(path)},
+                    "bytes": total,
+                    "holes": holes,
+                }
+            )
             log(f"  {path.name}: {len(skeleton) / 1e3:.1f} kB skeleton, {len(holes)} holes, {total / 1e6:.1f} MB built")
     model_id = f"{config.name.lower()}-hub"
     with tempfile.TemporaryDirectory() as tmp:
@@ -366,8 +379,11 @@ def build_hub_recipe(arch: str, out_dir, dtypes=HUB_BUILD_DTYPES, seed: int = 0,
     recipe = {
         "schemaVersion": RECIPE_SCHEMA_VERSION,
         "architecture": config.name,
-        "hub": {"repo": config.published.get("hub_repo") or f"local/{config.name}", "revision": "main",
-                "file": "open_clip_model.safetensors"},
+        "hub": {
+            "repo": config.published.get("hub_repo") or f"local/{config.name}",
+            "revision": "main",
+            "file": "open_clip_model.safetensors",
+        },
         "logitScaleTensor": scale_name,
         "tensors": {name: {"shape": shape} for name, shape in specs.items() if name in used},
         "dtypes": {d: DTYPES[d] for d in dtypes},
@@ -414,8 +430,15 @@ def record_known_probe(recipe_dir, checkpoint, note: str, log=print) -> dict:
             data = CONVERTERS[dtype](graph).SerializeToString()
             files[f"{tower}.{dtype}.onnx"] = hashlib.sha256(data).hexdigest()
     known = [k for k in recipe.get("knownProbes", []) if k["checkpointSha256"] != digest]
-    known.append({"checkpointSha256": digest, "note": note, "imageEmbedding": [float(x) for x in image],
-                  "textEmbedding": [float(x) for x in text], "files": files})
+    known.append(
+        {
+            "checkpointSha256": digest,
+            "note": note,
+            "imageEmbedding": [float(x) for x in image],
+            "textEmbedding": [float(x) for x in text],
+            "files": files,
+        }
+    )
     recipe["knownProbes"] = known
     write_recipe(recipe, recipe_dir)
     log(f"recorded the probe of {Path(checkpoint).name} (sha256 {digest[:12]}…) in {recipe_dir / 'recipe.json'}")

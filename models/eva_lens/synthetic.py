@@ -95,10 +95,29 @@ def _shape_polygon(shape: str, cx: float, cy: float, r: float, angle: float) -> 
             pts.append((rad * math.cos(t), rad * math.sin(t)))
     elif shape == "cross":
         a, b = 0.3, 0.95
-        pts = [(-a, -b), (a, -b), (a, -a), (b, -a), (b, a), (a, a), (a, b), (-a, b), (-a, a), (-b, a), (-b, -a), (-a, -a)]
+        pts = [
+            (-a, -b),
+            (a, -b),
+            (a, -a),
+            (b, -a),
+            (b, a),
+            (a, a),
+            (a, b),
+            (-a, b),
+            (-a, a),
+            (-b, a),
+            (-b, -a),
+            (-a, -a),
+        ]
     elif shape == "heart":
         ts = np.linspace(0, 2 * math.pi, 60, endpoint=False)
-        pts = [(16 * math.sin(t) ** 3 / 17, -(13 * math.cos(t) - 5 * math.cos(2 * t) - 2 * math.cos(3 * t) - math.cos(4 * t)) / 17 - 0.1) for t in ts]
+        pts = [
+            (
+                16 * math.sin(t) ** 3 / 17,
+                -(13 * math.cos(t) - 5 * math.cos(2 * t) - 2 * math.cos(3 * t) - math.cos(4 * t)) / 17 - 0.1,
+            )
+            for t in ts
+        ]
     else:
         raise ValueError(f"unknown shape {shape}")
     ca, sa = math.cos(angle), math.sin(angle)

@@ -91,13 +91,18 @@ def zero_shot_eval(model: EvaClip, tokens: CaptionTokens, per_combo: int, seed: 
     correct = {"trained": 0, "held_out": 0}
     total = {"trained": 0, "held_out": 0}
     for label, (c, s) in enumerate(ALL_COMBOS):
-        imgs = np.stack([normalise(render(rng, c, s, cfg.vision.image_size), cfg.mean, cfg.std) for _ in range(per_combo)])
+        imgs = np.stack(
+            [normalise(render(rng, c, s, cfg.vision.image_size), cfg.mean, cfg.std) for _ in range(per_combo)]
+        )
         pred = (model.encode_image(torch.from_numpy(imgs), normalize=True) @ text.t()).argmax(1)
         split = "held_out" if (c, s) in HELD_OUT else "trained"
         correct[split] += int((pred == label).sum())
         total[split] += per_combo
     model.train()
-    return {k: correct[k] / total[k] for k in correct} | {"n_trained": total["trained"], "n_held_out": total["held_out"]}
+    return {k: correct[k] / total[k] for k in correct} | {
+        "n_trained": total["trained"],
+        "n_held_out": total["held_out"],
+    }
 
 
 def param_groups(model: EvaClip, weight_decay: float) -> list[dict]:
@@ -137,7 +142,10 @@ def train(s: TrainSettings, out_dir: Path, log=print) -> tuple[EvaClip, dict]:
         with torch.no_grad():
             model.logit_scale.clamp_(0, math.log(100))  # as EVA-CLIP training does
         if step % 25 == 0:
-            log(f"step {step} loss {loss.item():.4f} scale {model.logit_scale.exp().item():.1f} {time.time() - started:.0f}s")
+            log(
+                f"step {step} loss {loss.item():.4f} scale {model.logit_scale.exp().item():.1f}"
+                f" {time.time() - started:.0f}s"
+            )
         if (step + 1) % s.eval_every == 0 or step + 1 == s.steps:
             acc = zero_shot_eval(model, tokens, s.eval_per_combo, seed=999)
             history.append({"step": step + 1, "seconds": round(time.time() - started, 1), **acc})

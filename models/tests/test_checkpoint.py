@@ -63,11 +63,14 @@ def _assert_same(got: dict[str, torch.Tensor], want: dict[str, np.ndarray]) -> N
 # --- expected shapes (numbers from eva-clip-facts.md §2a) ---
 
 
-@pytest.mark.parametrize("arch, vision, text, total", [
-    ("EVA02-CLIP-B-16", 86_263_040, 63_428_096, 149_691_137),
-    ("EVA02-CLIP-L-14", 304_105_152, 123_650_304, 427_755_457),
-    ("EVA02-CLIP-L-14-336", None, None, 428_083_137),
-])
+@pytest.mark.parametrize(
+    "arch, vision, text, total",
+    [
+        ("EVA02-CLIP-B-16", 86_263_040, 63_428_096, 149_691_137),
+        ("EVA02-CLIP-L-14", 304_105_152, 123_650_304, 427_755_457),
+        ("EVA02-CLIP-L-14-336", None, None, 428_083_137),
+    ],
+)
 def test_parameter_counts_match_published(arch: str, vision: int | None, text: int | None, total: int) -> None:
     shapes = expected_shapes(arch)
     assert _count(shapes) == total  # logit_scale counts as 1
@@ -155,10 +158,19 @@ def test_to_eva_names_drops_rope_and_maps_timm_tower() -> None:
     state["visual.rope.freqs_cos"] = np.zeros((64, 64), np.float32)
     state["visual.blocks.0.attn.rope.freqs_sin"] = np.zeros((64, 64), np.float32)
     assert set(to_eva_names(state)) == set(expected_shapes(DEMO))
-    timm = {"cls_token": np.zeros(1), "blocks.0.attn.q_proj.bias": np.zeros(1), "head.weight": np.zeros(1),
-            "blocks.1.mlp.fc2.weight": np.zeros(1), "rope.freqs_cos": np.zeros(1)}
-    assert set(to_eva_names(timm)) == {"visual.cls_token", "visual.blocks.0.attn.q_bias", "visual.head.weight",
-                                       "visual.blocks.1.mlp.w3.weight"}
+    timm = {
+        "cls_token": np.zeros(1),
+        "blocks.0.attn.q_proj.bias": np.zeros(1),
+        "head.weight": np.zeros(1),
+        "blocks.1.mlp.fc2.weight": np.zeros(1),
+        "rope.freqs_cos": np.zeros(1),
+    }
+    assert set(to_eva_names(timm)) == {
+        "visual.cls_token",
+        "visual.blocks.0.attn.q_bias",
+        "visual.head.weight",
+        "visual.blocks.1.mlp.w3.weight",
+    }
 
 
 @pytest.fixture(scope="module")
@@ -169,8 +181,14 @@ def demo_ref() -> dict[str, np.ndarray]:
 @pytest.mark.parametrize("layout", LAYOUTS)
 def test_demo_round_trip_every_layout(tmp_path: Path, layout: str, demo_ref: dict[str, np.ndarray]) -> None:
     path = make_random_checkpoint("EVA-Lens-demo", layout, tmp_path, seed=3)
-    assert path.name == {"official-pt": "EVA-Lens-demo.pt", "open_clip-bin": "open_clip_pytorch_model.bin",
-                         "open_clip-safetensors": "open_clip_model.safetensors"}[layout]
+    assert (
+        path.name
+        == {
+            "official-pt": "EVA-Lens-demo.pt",
+            "open_clip-bin": "open_clip_pytorch_model.bin",
+            "open_clip-safetensors": "open_clip_model.safetensors",
+        }[layout]
+    )
     raw = read_checkpoint(path)
     assert detect_layout(raw) == ("eva" if layout == "official-pt" else "open_clip")
     assert all(v.dtype == np.float32 for v in raw.values())
@@ -266,8 +284,11 @@ def test_wrong_arch_names_the_right_one(tmp_path: Path) -> None:
     assert "does not fit EVA02-CLIP-L-14" in msg
     assert "this looks like EVA02-CLIP-B-16; pass --arch EVA02-CLIP-B-16" in msg
     assert "vision width 768, 12 blocks, patch 16, 197 tokens (image 224), MLP 2048" in msg
-    with pytest.raises(CheckpointError, match="pos_embed: expected \\[1, 257, 1024\\], found \\[1, 577, 1024\\]"
-                                              "(.|\n)*pass --arch EVA02-CLIP-L-14-336"):
+    with pytest.raises(
+        CheckpointError,
+        match="pos_embed: expected \\[1, 257, 1024\\], found \\[1, 577, 1024\\]"
+        "(.|\n)*pass --arch EVA02-CLIP-L-14-336",
+    ):
         validate_state(_shape_only_state("EVA02-CLIP-L-14-336"), load_config("EVA02-CLIP-L-14"))
     path = make_random_checkpoint("EVA-Lens-demo", "open_clip-bin", tmp_path)
     with pytest.raises(CheckpointError, match="pass --arch EVA-Lens-demo"):
@@ -297,8 +318,11 @@ def test_long_listings_are_cut_with_a_count() -> None:
 
 
 def test_timm_image_tower_is_refused_clearly(tmp_path: Path) -> None:
-    vision = {k[len("visual.trunk."):]: torch.zeros(s) for k, s in
-              ((eva_to_open_clip_name(k), s) for k, s in expected_shapes(DEMO).items()) if k.startswith("visual.")}
+    vision = {
+        k[len("visual.trunk.") :]: torch.zeros(s)
+        for k, s in ((eva_to_open_clip_name(k), s) for k, s in expected_shapes(DEMO).items())
+        if k.startswith("visual.")
+    }
     torch.save(vision, tmp_path / "pytorch_model.bin")
     assert detect_layout(read_checkpoint(tmp_path / "pytorch_model.bin")) == "timm_vision"
     with pytest.raises(CheckpointError, match="only a timm image tower .* needs both towers"):

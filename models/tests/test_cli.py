@@ -16,14 +16,17 @@ REPO = Path(__file__).resolve().parents[2]
 
 def cli(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(REPO / "models")}
-    return subprocess.run([sys.executable, "-m", "eva_lens", *args], cwd=REPO, env=env, capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "eva_lens", *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def test_convert_official_layout_end_to_end(tmp_path: Path) -> None:
     ckpt = make_random_checkpoint("EVA-Lens-demo", "official-pt", tmp_path / "demo.pt", seed=1)
     out = tmp_path / "model"
-    res = cli("convert", "--checkpoint", str(ckpt), "--arch", "EVA-Lens-demo", "--out", str(out), "--dtypes", "int8,q4,fp16")
+    res = cli(
+        "convert", "--checkpoint", str(ckpt), "--arch", "EVA-Lens-demo", "--out", str(out), "--dtypes", "int8,q4,fp16"
+    )
     assert res.returncode == 0, res.stderr
     manifest = json.loads((out / "manifest.json").read_text())
     assert [v["dtype"] for v in manifest["variants"]] == ["int8", "q4", "fp16"]

@@ -23,7 +23,11 @@ from eva_lens.random_checkpoint import make_random_checkpoint
 
 MIN_COSINE = {"fp32": 0.9999, "fp16": 0.999, "int8": 0.99, "q4": 0.97}
 ARTIFACTS = Path(__file__).resolve().parents[1] / ".artifacts"
-PROMPTS = [[49406, 320, 1125, 539, 320, 2368, 269, 49407], [49406, 736, 49407], [49406, 320, 736, 1565, 530, 320, 3360, 269, 49407]]
+PROMPTS = [
+    [49406, 320, 1125, 539, 320, 2368, 269, 49407],
+    [49406, 736, 49407],
+    [49406, 320, 736, 1565, 530, 320, 3360, 269, 49407],
+]
 
 
 def _ids(rows: list[list[int]]) -> np.ndarray:

@@ -28,11 +28,41 @@ def hub_demo():
     """Recipe (fp32, int8, q4) from seed-0 weights; a seed-7 checkpoint; the converter's package of that checkpoint."""
     recipe_dir = ARTIFACTS / "recipe"
     recipe = build_hub_recipe(ARCH, recipe_dir, dtypes=("fp32", "int8", "q4"), log=lambda _: None)
-    assert main(["random-checkpoint", "--arch", ARCH, "--layout", "open_clip-safetensors",
-                 "--out", str(ARTIFACTS / "open_clip_model.safetensors"), "--seed", "7"]) == 0
+    assert (
+        main(
+            [
+                "random-checkpoint",
+                "--arch",
+                ARCH,
+                "--layout",
+                "open_clip-safetensors",
+                "--out",
+                str(ARTIFACTS / "open_clip_model.safetensors"),
+                "--seed",
+                "7",
+            ]
+        )
+        == 0
+    )
     checkpoint = ARTIFACTS / "open_clip_model.safetensors"
-    assert main(["convert", "--checkpoint", str(checkpoint), "--arch", ARCH, "--out", str(ARTIFACTS / "convert"),
-                 "--dtypes", "fp32,int8,q4", "--id", "hub-demo"]) == 0
+    assert (
+        main(
+            [
+                "convert",
+                "--checkpoint",
+                str(checkpoint),
+                "--arch",
+                ARCH,
+                "--out",
+                str(ARTIFACTS / "convert"),
+                "--dtypes",
+                "fp32,int8,q4",
+                "--id",
+                "hub-demo",
+            ]
+        )
+        == 0
+    )
     manifest = json.loads((ARTIFACTS / "convert" / "manifest.json").read_text())
     return recipe_dir, recipe, checkpoint, manifest
 
@@ -42,7 +72,8 @@ def test_filling_the_holes_gives_the_converters_files_byte_for_byte(hub_demo):
     hub = {k: np.asarray(v, dtype=np.float32) for k, v in read_checkpoint(checkpoint).items()}
     files = {v["dtype"]: v for v in manifest["variants"]}
     assert {(o["tower"], o["dtype"]) for o in recipe["outputs"]} == {
-        (t, d) for t in ("image", "text") for d in ("fp32", "int8", "q4")}
+        (t, d) for t in ("image", "text") for d in ("fp32", "int8", "q4")
+    }
     for output in recipe["outputs"]:
         built = assemble((recipe_dir / output["skeleton"]["path"]).read_bytes(), output, hub)
         expected = files[output["dtype"]]["imageModel" if output["tower"] == "image" else "textModel"]
@@ -85,8 +116,11 @@ def test_a_known_checkpoint_records_the_converters_probe(hub_demo, tmp_path):
     assert known["checkpointSha256"] == sha256_file(checkpoint)
     assert np.allclose(known["imageEmbedding"], manifest["probe"]["imageEmbedding"], atol=1e-6)
     assert np.allclose(known["textEmbedding"], manifest["probe"]["textEmbedding"], atol=1e-6)
-    expected = {f: v[k]["sha256"] for v in manifest["variants"] for f, k in
-                ((v["imageModel"]["path"], "imageModel"), (v["textModel"]["path"], "textModel"))}
+    expected = {
+        f: v[k]["sha256"]
+        for v in manifest["variants"]
+        for f, k in ((v["imageModel"]["path"], "imageModel"), (v["textModel"]["path"], "textModel"))
+    }
     assert known["files"] == expected
     # Recording again replaces the entry rather than adding a second one.
     assert len(record_known_probe(copy, checkpoint, "again", log=lambda _: None)["knownProbes"]) == 1
@@ -98,8 +132,9 @@ def test_holes_are_found_even_where_weights_repeat():
     zeros = numpy_helper.from_array(np.zeros((4, 4), dtype=np.float32), "a")
     same = numpy_helper.from_array(np.zeros((4, 4), dtype=np.float32), "b")
     node = helper.make_node("Add", ["a", "b"], ["y"])
-    graph = helper.make_graph([node], "g", [], [helper.make_tensor_value_info("y", TensorProto.FLOAT, [4, 4])],
-                              [zeros, same])
+    graph = helper.make_graph(
+        [node], "g", [], [helper.make_tensor_value_info("y", TensorProto.FLOAT, [4, 4])], [zeros, same]
+    )
     model = helper.make_model(graph)
     skeleton, holes, total = serialize_with_holes(model, {"a", "b"})
     assert total == len(model.SerializeToString())

@@ -98,7 +98,7 @@ def test_padding_after_eot_cannot_change_the_embedding() -> None:
         # Garbage (not zeros) after EOT changes nothing either.
         noisy = _ids(PROMPTS, 30)
         for i, p in enumerate(PROMPTS):
-            noisy[i, len(p):] = torch.randint(1, 49000, (30 - len(p),))
+            noisy[i, len(p) :] = torch.randint(1, 49000, (30 - len(p),))
         assert torch.allclose(model.encode_text(noisy), reference, atol=1e-5)
         # Each prompt alone, unpadded, equals its row in the batch.
         for i, p in enumerate(PROMPTS):

@@ -45,10 +45,14 @@ def mlp_model(dims=(160, 384, 200, 384, 96), seed: int = 0) -> onnx.ModelProto:
     rng = np.random.default_rng(seed)
     nodes, inits, prev = [], [], "x"
     for i, (k, n) in enumerate(zip(dims[:-1], dims[1:])):
-        inits += [numpy_helper.from_array(linear_weight(rng, k, n), f"w{i}"),
-                  numpy_helper.from_array((0.1 * rng.standard_normal(n)).astype(np.float32), f"b{i}")]
-        nodes += [helper.make_node("MatMul", [prev, f"w{i}"], [f"mm{i}"], name=f"fc{i}"),
-                  helper.make_node("Add", [f"mm{i}", f"b{i}"], [f"add{i}"], name=f"bias{i}")]
+        inits += [
+            numpy_helper.from_array(linear_weight(rng, k, n), f"w{i}"),
+            numpy_helper.from_array((0.1 * rng.standard_normal(n)).astype(np.float32), f"b{i}"),
+        ]
+        nodes += [
+            helper.make_node("MatMul", [prev, f"w{i}"], [f"mm{i}"], name=f"fc{i}"),
+            helper.make_node("Add", [f"mm{i}", f"b{i}"], [f"add{i}"], name=f"bias{i}"),
+        ]
         last = i == len(dims) - 2
         out = "y" if last else f"h{i}"
         nodes.append(helper.make_node("Identity" if last else "Relu", [f"add{i}"], [out], name=f"act{i}"))
@@ -469,7 +473,12 @@ def _export(module, args, input_name: str, output_name: str) -> onnx.ModelProto:
     buffer = io.BytesIO()
     with torch.no_grad():
         torch.onnx.export(
-            module, args, buffer, input_names=[input_name], output_names=[output_name], opset_version=OPSET,
+            module,
+            args,
+            buffer,
+            input_names=[input_name],
+            output_names=[output_name],
+            opset_version=OPSET,
             dynamic_axes={input_name: {0: "batch"}, output_name: {0: "batch"}},
         )
     return onnx.load_from_string(buffer.getvalue())

@@ -5,7 +5,6 @@ its hub tensor and get the exported initializer bit for bit; the skeleton keeps 
 """
 
 import numpy as np
-import onnx
 import pytest
 import torch
 from onnx import numpy_helper

@@ -123,9 +123,7 @@ def test_tokenize_truncates_with_eot_last(reference: ClipBpeReference) -> None:
 # --- tokenizer.json ---------------------------------------------------------------------------------------------------
 
 
-def test_tokenizer_json_vocab_and_merges_match_the_reference(
-    reference: ClipBpeReference, tokenizer_json: dict
-) -> None:
+def test_tokenizer_json_vocab_and_merges_match_the_reference(reference: ClipBpeReference, tokenizer_json: dict) -> None:
     model = tokenizer_json["model"]
     vocab = model["vocab"]
     assert len(vocab) == tok.VOCAB_SIZE
