@@ -46,6 +46,7 @@ function fakeHub(options: FakeHubOptions = {}) {
       const body = checkpoint.subarray(start, end);
       const headers = {
         'content-range': `bytes ${start}-${end - 1}/${checkpoint.length}`,
+        'content-length': String(end - start),
         'content-type': 'application/octet-stream',
       };
       if (dropAfter !== undefined && end - start > 1) {
@@ -124,7 +125,8 @@ describeWithInputs(
       expect(new Set(stages.map((s) => s.stage))).toEqual(
         new Set(['download', 'convert', 'quantize', 'store', 'verify']),
       );
-      expect(hub.ranges[0]).toBe('bytes=0-0');
+      // A plain GET first (no one-byte Range probe: its Content-Range may not be readable from the CDN).
+      expect(hub.ranges[0]).toBeNull();
       // The checkpoint is not kept once the model is built.
       expect(
         (await store.fileInfo(checkpointStoreId(stored.id), 'open_clip_model.safetensors')).committedBytes,
@@ -211,20 +213,10 @@ describeWithInputs(
       expect([...passNames]).toEqual(['image.int8', 'image.q4', 'text.int8', 'text.q4']);
     }, 60_000);
 
-    it('a dropped connection names the step; the next build resumes from the bytes already stored', async () => {
+    it('a dropped connection is resumed within the build with a Range request from the bytes stored', async () => {
       const store = new MemoryModelStore();
       const hub = fakeHub({ dropAfter: 1_000_000 });
       const params = { recipeUrl: RECIPE_URL, hubBaseUrl: HUB, dtypes: ['int8' as const] };
-      await expect(
-        buildFromHub(
-          params,
-          { store, fetch: hub.fetch, importOrt },
-          () => undefined,
-          undefined,
-          recipeWith(),
-        ),
-      ).rejects.toThrow(/^Downloading failed: The download of open_clip_model\.safetensors was interrupted/);
-      expect((await store.list()).length).toBe(0);
       const stored = await buildFromHub(
         params,
         { store, fetch: hub.fetch, importOrt },
@@ -233,7 +225,7 @@ describeWithInputs(
         recipeWith(),
       );
       expect(stored.manifest.variants).toHaveLength(1);
-      expect(hub.ranges, JSON.stringify(hub.ranges)).toContain('bytes=1000000-');
+      expect(hub.ranges, JSON.stringify(hub.ranges)).toEqual([null, 'bytes=1000000-']);
     }, 60_000);
 
     it('a checkpoint of another architecture is refused before any work, naming what does not fit', async () => {

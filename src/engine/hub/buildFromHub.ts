@@ -24,7 +24,7 @@ import {
   readScalar,
   type BlobLike,
 } from './checkpointSource';
-import { downloadHubFile, hubFileUrl } from './hubDownload';
+import { downloadHubFile } from './hubDownload';
 import { validateRecipe, type HubRecipe, type RecipeOutput } from './recipe';
 import { checkStoredModel } from './semanticCheck';
 
@@ -57,6 +57,8 @@ export interface HubBuildDeps {
   now?: () => number;
   /** Most bytes of finished files built in one pass over the checkpoint (default MAX_PASS_BYTES). */
   maxPassBytes?: number;
+  /** How the download waits before a retry (tests pass a fake clock); default setTimeout. */
+  wait?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
 /**
@@ -127,16 +129,22 @@ export async function buildFromHub(
       `The recipe for ${plan.manifest.name} builds none of ${params.dtypes.join(', ')}.`,
     );
   const storeId = checkpointStoreId(modelId);
-  const url = hubFileUrl(params.hubBaseUrl, plan.hub);
 
-  const blob = await inStep('download', async () => {
-    await downloadHubFile(url, plan.hub, deps.store, storeId, deps.fetch, (p) => onProgress(p), now, signal);
-    return deps.store.readFile(storeId, plan.hub.file);
+  // The download checks the file against the sha256 the hub lists (when it can read one) before keeping it, and
+  // hashes it either way, so the checkpoint is known by its digest before conversion.
+  const { blob, sha256: downloadedSha256 } = await inStep('download', async () => {
+    const { sha256 } = await downloadHubFile(params.hubBaseUrl, plan.hub, deps.store, storeId, deps.fetch, {
+      onProgress,
+      now,
+      ...(signal ? { signal } : {}),
+      ...(deps.wait ? { wait: deps.wait } : {}),
+    });
+    return { blob: await deps.store.readFile(storeId, plan.hub.file), sha256 };
   });
   const { header, digest } = await inStep('convert', async () => {
     const header = await readCheckpointHeader(blob, plan.hub.file);
     checkCheckpoint(header, plan, plan.hub.file);
-    return { header, digest: await hashBlob(blob, signal) };
+    return { header, digest: downloadedSha256 ?? (await hashBlob(blob, signal)) };
   });
   const source = checkpointSource(blob, header);
   const downloaded = now();

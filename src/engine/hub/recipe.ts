@@ -51,7 +51,11 @@ export interface KnownProbe {
 export interface HubRecipe {
   schemaVersion: 1;
   architecture: string;
-  hub: { repo: string; revision: string; file: string };
+  /**
+   * The official file. `bytes` and `sha256`, where the toolchain records them, are used when the hub's file list
+   * cannot be read (the download still verifies against the list's sha256 when it can).
+   */
+  hub: { repo: string; revision: string; file: string; bytes?: number; sha256?: string };
   logitScaleTensor: string;
   /** Every hub tensor the build reads, with the shape it must have. */
   tensors: Record<string, { shape: number[] }>;
