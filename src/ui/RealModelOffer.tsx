@@ -72,10 +72,9 @@ export function RealModelOffer({ where }: { where: 'note' | 'models' }) {
         </>
       )}
       {entry.measuredBuild && !isRunning && !stored && isOnline && (
-        <p className="real-model__source muted">
-          The time is the build after the download, measured on {entry.measuredBuild.machine} (
-          {entry.measuredBuild.source}); the download takes as long as your connection needs for{' '}
-          {formatSize(entry.downloadBytes)}.
+        <p className="real-model__source muted" title={entry.measuredBuild.source}>
+          The time is the build after the download, measured on {entry.measuredBuild.machine}; the download
+          takes as long as your connection needs.
         </p>
       )}
     </div>
