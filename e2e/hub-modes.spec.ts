@@ -142,6 +142,13 @@ test('a hub that stays busy ends with a message naming the cause and what to do;
   expect((await snapshot(page)).activeModelId).toBe('eva-lens-demo');
   expect(downloads(server).map((r) => r.status)).toEqual([503, 503, 503, 503, 503]);
   await saveScreen(page, 'hub-mode-busy-failed');
+  // Nothing arrived, so storage holds nothing of the checkpoint (listed afresh after a reload).
+  await page.reload();
+  await waitForModel(page);
+  await expect.poll(async () => (await snapshot(page)).storageKind, { timeout: 30_000 }).not.toBeNull();
+  expect((await snapshot(page)).incompleteDownloads.map((d) => d.modelId)).not.toContain(
+    `${MODEL_ID}--checkpoint`,
+  );
 });
 
 test('a checkpoint that does not match the sha256 the hub lists is refused before conversion and not kept', async ({

@@ -37,6 +37,8 @@ interface Knobs {
   dropAt: number[];
   /** The signed addresses handed out so far expire when the connection drops. */
   expireAtDrop: boolean;
+  /** The CDN's 403 for an expired address carries no CORS headers: the page sees a failed fetch, not the 403. */
+  expiredWithoutCors: boolean;
   /** The hub answers `resolve` with this status `times` times. */
   busy: { status: number; times: number; retryAfter?: string } | null;
   /** Every request to the hub's resolve and the CDN fails outright. */
@@ -62,6 +64,7 @@ function fakeHub(file: Uint8Array, knobs: Partial<Knobs> = {}) {
     rangeNeedsPreflight: false,
     dropAt: [],
     expireAtDrop: false,
+    expiredWithoutCors: false,
     busy: null,
     down: false,
     ...knobs,
@@ -77,6 +80,7 @@ function fakeHub(file: Uint8Array, knobs: Partial<Knobs> = {}) {
   const cdnAnswer = (url: URL, range: string | null, entry: Logged, signal?: AbortSignal): Response => {
     if (Number(url.searchParams.get('Signature')) < validFrom) {
       entry.status = 403;
+      if (k.expiredWithoutCors) throw new TypeError('Failed to fetch');
       return new Response('<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>', {
         status: 403,
         headers: { 'content-type': 'application/xml' },
@@ -251,6 +255,20 @@ describe('downloading a file from the hub as a web page can', { timeout: 60_000 
     );
   });
 
+  it('an expired address whose 403 a page cannot read (no CORS headers) also goes back to the hub at once', async () => {
+    const file = patternBytes(FILE_BYTES, 15);
+    const hub = fakeHub(file, { dropAt: [120_000], expireAtDrop: true, expiredWithoutCors: true });
+    const { done, store, waits } = run(hub);
+    await done;
+    expect(await storedBytes(store)).toEqual(file);
+    expect(hub.cdnRequests().map((e) => [e.range, e.status])).toEqual([
+      [null, 200],
+      ['bytes=120000-', 403],
+      ['bytes=120000-', 206],
+    ]);
+    expect(waits).toEqual([0]);
+  });
+
   it('a CDN that ignores Range: the whole file comes again and the stored bytes are skipped, never appended twice', async () => {
     const file = patternBytes(FILE_BYTES, 4);
     const hub = fakeHub(file, { ignoreRange: true, dropAt: [150_000] });
@@ -296,13 +314,15 @@ describe('downloading a file from the hub as a web page can', { timeout: 60_000 
 
   it('a hub that stays busy ends after a bounded number of tries with the cause and what to do', async () => {
     const hub = fakeHub(patternBytes(FILE_BYTES, 7), { busy: { status: 429, times: 99 } });
-    const { done, waits } = run(hub);
+    const { done, waits, store } = run(hub);
     const error = await done.catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ModelFileError);
     expect((error as Error).message).toBe(
       'The model hub is busy (HTTP 429 from hub.test), and still was after 5 tries over 15 s. Try again later. Nothing was stored.',
     );
     expect(waits).toEqual([1000, 2000, 4000, 8000]);
+    // Nothing arrived, so nothing is in storage to offer a "Resume" for.
+    expect(await store.fileInfo(STORE_ID, FILE.file)).toEqual({ committedBytes: null, partialBytes: null });
   });
 
   it('a hub that is down ends after a bounded number of tries and keeps what arrived', async () => {

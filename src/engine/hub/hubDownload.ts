@@ -222,14 +222,23 @@ export async function downloadHubFile(
   let failures = 0;
   let waitedSeconds = 0;
   let refreshes = 0;
+  /** Bytes a partial from an earlier attempt holds (0 while the size is unknown: the file then comes whole). */
+  let resumable = 0;
 
-  const open = async (size: number) => {
+  /** Checks the free storage for a file of `size`; @returns the bytes an earlier partial lets us skip. */
+  const checkSpace = async (size: number) => {
     const info = await store.fileInfo(storeId, path);
     const space = await store.estimate().catch(() => null);
-    const resumable = info.partialBytes !== null && info.partialBytes <= size ? info.partialBytes : 0;
-    if (space && size - resumable > space.quota - space.usage) {
-      throw storageFullError(path, size - resumable, space);
+    const kept = info.partialBytes !== null && info.partialBytes <= size ? info.partialBytes : 0;
+    if (space && size - kept > space.quota - space.usage) {
+      throw storageFullError(path, size - kept, space);
     }
+    return kept;
+  };
+  // The partial is opened when the first bytes can be written, so a download that never got an answer leaves
+  // nothing in storage (no "Resume" for nothing).
+  const open = async (size: number) => {
+    resumable = await checkSpace(size);
     const opened = await store.beginWrite(storeId, path, size);
     const meter = new ProgressMeter(size, now, onProgress);
     meter.startFile(path, opened.bytesWritten);
@@ -239,7 +248,7 @@ export async function downloadHubFile(
     onProgress({
       file: text,
       stage: 'download',
-      loaded: partial?.bytesWritten ?? 0,
+      loaded: partial?.bytesWritten ?? resumable,
       total: bytes ?? 0,
       bytesPerSecond: 0,
       secondsLeft: null,
@@ -248,7 +257,7 @@ export async function downloadHubFile(
   const failedTry = async (why: string, seconds: number | null, busy: boolean) => {
     failures++;
     if (failures >= maxTries) {
-      const kept = partial?.bytesWritten ?? 0;
+      const kept = partial?.bytesWritten ?? resumable;
       const keptText =
         kept > 0
           ? `The ${formatBytes(kept)} downloaded so far are kept; building again continues from them.`
@@ -268,13 +277,16 @@ export async function downloadHubFile(
   };
 
   try {
-    if (bytes !== null) [partial, progress] = await open(bytes);
+    if (bytes !== null) resumable = await checkSpace(bytes);
     for (;;) {
       throwIfCancelled(signal);
-      const offset = partial?.bytesWritten ?? 0;
-      if (partial && bytes !== null && offset >= bytes) break;
+      const offset = partial?.bytesWritten ?? resumable;
+      if (bytes !== null && offset >= bytes) {
+        if (!partial) [partial, progress] = await open(bytes);
+        break;
+      }
       const url: string = cdnUrl ?? hubUrl;
-      const ranged = partial !== null && offset > 0 && useRange;
+      const ranged = offset > 0 && useRange;
       let response: Response;
       try {
         response = await fetchFn(url, {
@@ -322,9 +334,10 @@ export async function downloadHubFile(
         await failedTry(`the model hub is busy (HTTP ${status} from ${where})`, seconds, true);
         continue;
       }
-      if (status === 416 && ranged && partial) {
+      if (status === 416 && ranged && bytes !== null) {
         await response.body?.cancel().catch(() => undefined);
         // The server cannot continue from the stored bytes: start the file over.
+        if (!partial) [partial, progress] = await open(bytes);
         await partial.restart();
         progress?.startFile(path, 0);
         await failedTry(`${where} could not continue from byte ${offset} (HTTP 416)`, 0, false);
@@ -411,7 +424,8 @@ export async function downloadHubFile(
     await done.commit();
     return { bytes, sha256: digest };
   } catch (error) {
-    if (partial) await partial.close().catch(() => undefined);
+    // Close (flush) what was written; a partial that got no byte is removed, so storage lists nothing to resume.
+    if (partial) await (partial.bytesWritten > 0 ? partial.close() : partial.abort()).catch(() => undefined);
     if (error instanceof CancelledError) {
       // What is kept is what the store now holds: the partial was closed (flushed) above.
       const info = await store.fileInfo(storeId, path).catch(() => null);
