@@ -50,7 +50,7 @@ test('first visit: the demo says what it knows, marks labels it cannot know, and
   });
 
   await test.step('dismissed, the note goes; the demo stays in use; it returns on the next visit', async () => {
-    await note(page).getByRole('button', { name: 'Close the note and keep the demo model' }).click();
+    await note(page).getByRole('button', { name: 'Dismiss this note (keep using the demo)' }).click();
     await expect(note(page)).toBeHidden();
     expect((await snapshot(page)).activeModelId).toBe('eva-lens-demo');
     await page.reload();

@@ -66,7 +66,7 @@ function ModelInUse() {
   const known = useModelVocabulary();
   if (!manifest) return null;
   return (
-    <section className="models-dialog__model-in-use" aria-label="The model in use" data-testid="model-in-use">
+    <section className="models-dialog__model-in-use" data-testid="model-in-use">
       <p>
         <strong>In use: {manifest.name}</strong>
         {known ? ` — ${vocabularySummary(known.vocabulary)}.` : ''}

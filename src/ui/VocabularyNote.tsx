@@ -13,11 +13,8 @@ export function VocabularyNote() {
   const dismiss = useLensStore((state) => state.dismissVocabularyNote);
   if (!known || isDismissed) return null;
   return (
-    <section
-      className="vocabulary-note"
-      aria-label="What the model in use knows"
-      data-testid="vocabulary-note"
-    >
+    // A note with no label of its own: its first line says what it is (and getByLabel('Model') stays the header's).
+    <section className="vocabulary-note" role="note" data-testid="vocabulary-note">
       <div className="vocabulary-note__head">
         <p className="vocabulary-note__title">
           <strong>{known.title}:</strong> {vocabularySummary(known.vocabulary)}.
@@ -25,8 +22,8 @@ export function VocabularyNote() {
         <button
           type="button"
           className="icon-button"
-          aria-label="Close the note and keep the demo model"
-          title="Keep the demo model"
+          aria-label="Dismiss this note (keep using the demo)"
+          title="Dismiss (keep using the demo)"
           onClick={dismiss}
         >
           ×
