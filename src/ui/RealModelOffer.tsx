@@ -30,6 +30,14 @@ export function RealModelOffer({ where }: { where: 'note' | 'models' }) {
 
   if (!entry || activeModelId === entry.id) return null;
   const isRunning = transfer?.status === 'running';
+  if (where === 'models' && transfer) {
+    // In Models the build's own row below shows its steps, progress, Cancel and any failure; once is enough.
+    return (
+      <p className="muted" data-testid={`real-model-offer-${where}`}>
+        {entry.name}: {isRunning ? 'building' : 'stopped'} — see “From the official weights” below.
+      </p>
+    );
+  }
   const time = entry.measuredBuild ? `, ${buildTimeText(entry.measuredBuild)}` : '';
   const text = `Get ${entry.name} — ${formatSize(entry.downloadBytes)} download, built in this browser${time}`;
 
