@@ -151,7 +151,7 @@ test('build EVA02-CLIP-B/16 from the hub: download, resume, convert, quantize, v
     const written = await loaded();
     await buildRow(page).getByRole('button', { name: 'Cancel building EVA02-CLIP-B/16' }).click();
     await expect(buildRow(page)).toContainText(
-      'Build stopped. The downloaded part of the checkpoint is kept',
+      /Build stopped\. The downloaded part of the checkpoint \([\d.]+ MB\) is kept; resume any time\./,
     );
     hub.knobs.bytesPerSecond = 0;
     // The download continued exactly from the bytes the store had reported.

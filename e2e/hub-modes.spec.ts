@@ -78,10 +78,15 @@ test('the public hub as it is: 302 to a signed CDN address on another origin, no
   const server = await startBuild(page, {
     cdnRefusesPreflight: true,
     cdnExposesHeaders: false,
-    busy: { status: 503, times: 2, retryAfterSeconds: 1 },
+    busy: { status: 503, times: 2, retryAfterSeconds: 2 },
     dropAt: [150_000_000],
     expireAtDrop: true,
   });
+  // The wait is announced in the build row while it lasts (two waits of 2 s).
+  await expect(
+    buildRow(page).getByRole('status').filter({ hasText: 'The model hub is busy (HTTP 503' }),
+  ).toBeVisible({ timeout: 10_000 });
+  await saveScreen(page, 'hub-mode-public-busy');
   await expectBuiltAndVerified(page, started, 'public-hub');
   await saveScreen(page, 'hub-mode-public-built');
 
@@ -93,7 +98,7 @@ test('the public hub as it is: 302 to a signed CDN address on another origin, no
     log.join('\n'),
   ).toEqual([]);
   const requests = downloads(server);
-  // Busy twice (Retry-After 1 s), then the redirect and the CDN.
+  // Busy twice (Retry-After 2 s), then the redirect and the CDN.
   expect(requests.slice(0, 3).map((r) => [r.server, r.status])).toEqual([
     ['hub', 503],
     ['hub', 503],
@@ -131,16 +136,22 @@ test('a hub that stays busy ends with a message naming the cause and what to do;
   page,
 }) => {
   test.setTimeout(180_000);
-  const server = await startBuild(page, { busy: { status: 503, times: 1_000, retryAfterSeconds: 1 } });
+  // 429 here (the realistic test above sees 503): both are "busy, come back later".
+  const server = await startBuild(page, { busy: { status: 429, times: 1_000, retryAfterSeconds: 1 } });
   const alert = buildRow(page).getByRole('alert');
   await expect(alert).toContainText(
-    `Downloading failed: The model hub is busy (HTTP 503 from ${new URL(server.url).host}), and still was after 5 tries over 4 s. Try again later. Nothing was stored.`,
+    `Downloading failed: The model hub is busy (HTTP 429 from ${new URL(server.url).host}), and still was after 5 tries over 4 s. Try again later. Nothing was stored.`,
     { timeout: 120_000 },
   );
   await expect(alert).toContainText('The model you were using is still in use.');
   await expect(step(page, 'download')).toHaveAttribute('data-state', 'failed');
   expect((await snapshot(page)).activeModelId).toBe('eva-lens-demo');
-  expect(downloads(server).map((r) => r.status)).toEqual([503, 503, 503, 503, 503]);
+  expect(downloads(server).map((r) => r.status)).toEqual([429, 429, 429, 429, 429]);
+  // Nothing is kept, so nothing is offered as a resume: the row offers to try again from the start.
+  await expect(buildRow(page).getByRole('button', { name: /^Resume/ })).toHaveCount(0);
+  await expect(
+    buildRow(page).getByRole('button', { name: 'Try again to build EVA02-CLIP-B/16' }),
+  ).toBeVisible();
   await saveScreen(page, 'hub-mode-busy-failed');
   // Nothing arrived, so storage holds nothing of the checkpoint (listed afresh after a reload).
   await page.reload();
@@ -163,6 +174,7 @@ test('a checkpoint that does not match the sha256 the hub lists is refused befor
   );
   await expect(alert).toContainText('It was deleted; build again to download it anew.');
   await expect(step(page, 'convert')).toHaveAttribute('data-state', 'waiting');
+  await expect(buildRow(page).getByRole('button', { name: /^Resume/ })).toHaveCount(0);
   await saveScreen(page, 'hub-mode-sha-mismatch');
   // After a reload the page lists storage afresh: neither the bad checkpoint nor a model is there.
   await page.reload();

@@ -166,18 +166,21 @@ async function runTransfer(
   setTransfer({ ...failedTransfer(undefined, kind, null), status: 'running', error: null, errorName: null });
   const request = start((event) => progress.push(event));
   running.set(key, request);
+  let outcome: TransferState | null = null;
   try {
     const stored = await request.done;
     progress.flush();
-    setTransfer(null);
     return stored;
   } catch (error) {
     progress.flush();
-    setTransfer(failedTransfer(useLensStore.getState().transfers[key], kind, error));
+    outcome = failedTransfer(useLensStore.getState().transfers[key], kind, error);
     return null;
   } finally {
     running.delete(key);
+    // Storage is listed again before the outcome shows, so what the row then says about kept bytes (and whether it
+    // offers Resume) describes what storage holds now, not what it held before this attempt.
     await refreshStorage();
+    setTransfer(outcome);
   }
 }
 

@@ -40,11 +40,21 @@ function detail(transfer: TransferState): string {
 }
 
 /**
+ * What the download says about itself besides bytes: a wait for a busy hub, a fresh address after an expired one,
+ * the checksum check. The engine sends these sentences in place of the file name (a name has no spaces).
+ */
+function downloadNote(transfer: TransferState): string | null {
+  const text = transfer.file ?? '';
+  return transfer.stage === 'download' && /\s/.test(text) ? text : null;
+}
+
+/**
  * The four steps of building a model from the official weights, with the current one's progress. Converting and
  * quantizing run together, tensor by tensor, so both advance at once.
  */
 export function HubBuildSteps({ label, transfer }: { label: string; transfer: TransferState }) {
   const current = stepIndex(transfer.stage);
+  const note = downloadNote(transfer);
   const isRunning = transfer.status === 'running';
   const stateOf = (index: number) => {
     const together = current >= 1 && current <= 2 && index >= 1 && index <= 2 && transfer.stage !== 'store';
@@ -91,6 +101,11 @@ export function HubBuildSteps({ label, transfer }: { label: string; transfer: Tr
           percent={percentOf(transfer.loaded, transfer.total)}
           text={detail(transfer)}
         />
+      )}
+      {isRunning && note && (
+        <p className="hub-steps__note" role="status">
+          {note}
+        </p>
       )}
     </div>
   );

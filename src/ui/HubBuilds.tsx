@@ -8,6 +8,7 @@ import { HubBuildSteps } from './HubBuildSteps';
 import { SemanticWarning } from './SemanticWarning';
 import { TransferError } from './TransferError';
 import { UrlSetting } from './UrlSetting';
+import { useOnline } from './useOnline';
 
 /** Where the build keeps the checkpoint while it works (see checkpointStoreId in src/engine/hub). */
 const checkpointFolder = (id: string) => `${id}--checkpoint`;
@@ -24,8 +25,12 @@ function HubBuildRow({
   transfer: TransferState | null;
 }) {
   const isRunning = transfer?.status === 'running';
+  const isOnline = useOnline();
   const title = `${entry.name} (from the official weights, ${formatSize(entry.downloadBytes)} download)`;
-  const resumable = kept !== null || transfer?.status === 'cancelled' || transfer?.status === 'error';
+  // Resume only what storage really kept; a build that stored nothing of the checkpoint starts again.
+  const keptBytes = kept?.bytes ?? 0;
+  const resumable = keptBytes > 0;
+  const stopped = transfer !== null && (transfer.status === 'cancelled' || transfer.status === 'error');
   return (
     <li className="model-row" data-testid="hub-build" data-model-id={entry.id}>
       <div className="model-row__head">
@@ -51,7 +56,7 @@ function HubBuildRow({
       {transfer && (transfer.kind === 'build' || isRunning) && (
         <HubBuildSteps label={`Building ${entry.name}`} transfer={transfer} />
       )}
-      {transfer && !isRunning && <TransferError transfer={transfer} />}
+      {transfer && !isRunning && <TransferError transfer={transfer} keptBytes={keptBytes} />}
       <div className="model-row__actions">
         {isRunning ? (
           <button
@@ -63,16 +68,23 @@ function HubBuildRow({
             Cancel
           </button>
         ) : (
-          (!stored || resumable) && (
+          (!stored || resumable) &&
+          (isOnline ? (
             <button
               type="button"
               className="button button--small"
-              aria-label={`${resumable ? 'Resume building' : 'Build'} ${entry.name}`}
+              aria-label={`${resumable ? 'Resume building' : stopped ? 'Try again to build' : 'Build'} ${entry.name}`}
               onClick={() => void buildFromOfficialWeights(entry)}
             >
-              {resumable ? `Resume${kept ? ` (${formatSize(kept.bytes)} kept)` : ''}` : 'Download and build'}
+              {resumable
+                ? `Resume (${formatSize(keptBytes)} kept)`
+                : stopped
+                  ? 'Try again'
+                  : 'Download and build'}
             </button>
-          )
+          ) : (
+            <span className="muted">Building needs a connection to the model hub.</span>
+          ))
         )}
         {stored && !isRunning && <span className="muted">Stored as “{stored.name}” above.</span>}
       </div>

@@ -110,7 +110,7 @@ export function ModelRow({
       )}
       {stored && <SemanticWarning manifest={stored.manifest} />}
       {transfer && isRunning && <TransferProgress label={`Downloading ${name}`} transfer={transfer} />}
-      {transfer && !isRunning && <TransferError transfer={transfer} />}
+      {transfer && !isRunning && <TransferError transfer={transfer} keptBytes={keptBytes} />}
       <div className="model-row__actions">
         {!entry.embedded && !isRunning && !canDownload && !stored && (
           <NotHosted hosting={hosting} name={name} onBuild={onBuild} />
