@@ -24,10 +24,19 @@ export async function poll<T>(
   const deadline = Date.now() + timeoutMs;
   let last: T | undefined;
   for (;;) {
-    last = await read();
+    try {
+      last = await read();
+    } catch (error) {
+      // A page that is navigating (a reload, "Forget everything") cannot answer yet: try again.
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      continue;
+    }
     if (accept(last)) return last;
     if (Date.now() > deadline)
-      throw new Error(`${what}: not reached in ${timeoutMs / 1000} s; last seen ${JSON.stringify(last)}`);
+      throw new Error(
+        `${what}: not reached in ${timeoutMs / 1000} s; last seen ${JSON.stringify(last).slice(0, 1500)}`,
+      );
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
@@ -58,10 +67,19 @@ export async function waitForModel(driver: EngineDriver, timeoutMs = 120_000): P
   return state;
 }
 
-/** Drops files on the drop zone through a real DataTransfer, as a drag from the file manager does. */
-export async function dropFiles(driver: EngineDriver, files: readonly PageFile[]): Promise<void> {
+/**
+ * Drops files on the drop zone through a script-made DataTransfer, as a drag from the file manager does. In
+ * WebKitGTK the drop zone receives such a drop (types include 'Files') but reads no file from its items (measured:
+ * the grid stays empty), so there the same files go through the "Add images" file input, the way a person picking
+ * them does. Returns which way they went (recorded in the engine's facts).
+ */
+export async function dropFiles(
+  driver: EngineDriver,
+  files: readonly PageFile[],
+): Promise<'drop' | 'file input'> {
+  const via = driver.engine === 'webkit' ? 'file input' : 'drop';
   await driver.evaluate(
-    (list: PageFile[]) => {
+    ({ list, via }: { list: PageFile[]; via: string }) => {
       const transfer = new DataTransfer();
       for (const file of list) {
         const bytes = Uint8Array.from(atob(file.base64), (c) => c.charCodeAt(0));
@@ -69,13 +87,21 @@ export async function dropFiles(driver: EngineDriver, files: readonly PageFile[]
           new File([bytes], file.name, { type: file.type, lastModified: 1_700_000_000_000 }),
         );
       }
+      if (via === 'file input') {
+        const input = document.querySelector('[data-testid="file-input"]') as HTMLInputElement | null;
+        if (!input) throw new Error('No file input on the page.');
+        input.files = transfer.files;
+        input.dispatchEvent(new Event('change', { bubbles: true }));
+        return;
+      }
       const zone = document.querySelector('[data-testid="drop-zone"]');
       if (!zone) throw new Error('No drop zone on the page.');
       for (const type of ['dragenter', 'dragover', 'drop'])
         zone.dispatchEvent(new DragEvent(type, { bubbles: true, cancelable: true, dataTransfer: transfer }));
     },
-    [...files],
+    { list: [...files], via },
   );
+  return via;
 }
 
 export async function typeLabels(driver: EngineDriver, labels: readonly string[]): Promise<void> {

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the tests need when they are missing (Chromium for Playwright, Python with torch/onnx
+# Installs the Debian packages the tests need when they are missing (Chromium for Playwright; Firefox ESR, WebKitGTK's
+# WebKitWebDriver + MiniBrowser and Xvfb for the cross-engine suite e2e-engines/; Python with torch/onnx
 # for the model toolchain, OpenBLAS so torch is not 10x slower, avifenc for the AVIF test image). Needs root;
 # otherwise it says what to install.
 set -euo pipefail
-packages=(chromium python3 python3-torch python3-onnx python3-numpy python3-pil python3-pytest python3-regex python3-flake8 black libopenblas0-pthread libavif-bin)
+packages=(chromium firefox-esr webkit2gtk-driver xvfb xauth python3 python3-torch python3-onnx python3-numpy python3-pil python3-pytest python3-regex python3-flake8 black libopenblas0-pthread libavif-bin)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

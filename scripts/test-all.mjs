@@ -1,5 +1,6 @@
 // Runs every suite of the project and ends with one line totalling them: `N passed, N failed`.
-// Static checks (tsc, ESLint, Prettier) count as one test each; pytest, Vitest and Playwright are counted from their
+// Static checks (tsc, ESLint, Prettier) count as one test each; pytest, Vitest, Playwright and the cross-engine suite
+// (Vitest driving Chromium, Firefox and WebKitGTK) are counted from their
 // own machine-readable reports, so the total is exact rather than parsed from human output.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
@@ -102,6 +103,26 @@ if (wants('e2e')) {
     const failed = r.stats.unexpected + r.stats.flaky;
     record('playwright', r.stats.expected, failed + (status !== 0 && failed === 0 ? 1 : 0), r.stats.skipped);
   } else record('playwright', 0, 1);
+}
+if (wants('engines')) {
+  // The shared scenarios in Chromium, Firefox ESR and WebKitGTK (e2e-engines/, issue #20). A missing browser fails
+  // here (system-deps installs them), it never skips.
+  const out = `${REPORTS}/engines.json`;
+  rmSync(out, { force: true });
+  const status = run('npx', [
+    'vitest',
+    'run',
+    '--config',
+    'e2e-engines/vitest.config.ts',
+    '--reporter=default',
+    '--reporter=json',
+    `--outputFile.json=${out}`,
+  ]);
+  const r = readJson(out);
+  if (r) {
+    const failed = r.numFailedTests + (status !== 0 && r.numFailedTests === 0 ? 1 : 0);
+    record('engines', r.numPassedTests, failed, r.numPendingTests + r.numTodoTests);
+  } else record('engines', 0, 1);
 }
 
 const sum = (key) => totals.reduce((n, t) => n + t[key], 0);

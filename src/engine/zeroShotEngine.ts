@@ -198,7 +198,7 @@ export class ZeroShotEngine {
       await this.queue.run(() => tower.image.release());
       throw new CancelledError('A newer model load replaced this one.');
     }
-    const fallbackNotes = [...skipped, ...opened.fallbackNotes];
+    const fallbackNotes = [...skipped, ...opened.fallbackNotes, ...singleThreadNote(tower.backend)];
     if (opened.fallbackNotes.length > 0) {
       emit({
         type: 'backendChanged',
@@ -545,4 +545,15 @@ export class ZeroShotEngine {
     const text = await current.text?.catch(() => null);
     if (text) await this.queue.run(() => text.text.release());
   }
+}
+
+/**
+ * WebKit (Safari's engine) is cross-origin isolated yet has no SharedArrayBuffer, so onnxruntime-web runs WASM on one
+ * thread; the status bar's "not cross-origin isolated" warning does not cover that case, so the load says it here.
+ */
+function singleThreadNote(backend: string): string[] {
+  const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
+  return backend === 'wasm' && isolated && typeof SharedArrayBuffer === 'undefined'
+    ? ['WASM runs on one thread: this browser offers no SharedArrayBuffer.']
+    : [];
 }

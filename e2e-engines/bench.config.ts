@@ -1,0 +1,17 @@
+import { defineConfig } from 'vitest/config';
+
+/**
+ * `npm run bench:engines`: the demo model's numbers in Chromium, Firefox ESR and WebKitGTK (e2e-engines/measure.ts),
+ * written to test-results/engines/bench.json and printed as the BENCHMARKS.md table. One engine at a time.
+ */
+export default defineConfig({
+  test: {
+    root: new URL('..', import.meta.url).pathname,
+    include: ['e2e-engines/measure.ts'],
+    globalSetup: ['e2e-engines/globalSetup.ts'],
+    fileParallelism: false,
+    maxWorkers: 1,
+    testTimeout: 600_000,
+    hookTimeout: 120_000,
+  },
+});
