@@ -7,7 +7,7 @@
  */
 import { statSync } from 'node:fs';
 import type { Page } from '@playwright/test';
-import { expect, saveScreen, snapshot, test, waitForModel } from './support/lens';
+import { expect, saveScreen, snapshot, test, waitForImagesSettled, waitForModel } from './support/lens';
 import {
   B16_FILE,
   ensureB16Checkpoint,
@@ -15,6 +15,7 @@ import {
   type HubKnobs,
   type HubServer,
 } from './support/hubServer';
+import { samples } from './support/reference';
 import { recordMeasurement } from './support/timings';
 
 const MODEL_ID = 'eva02-clip-b-16-hub';
@@ -46,6 +47,32 @@ async function startBuild(page: Page, knobs: Partial<HubKnobs>): Promise<HubServ
   await page.getByRole('button', { name: 'Save hub' }).click();
   await buildRow(page).getByRole('button', { name: 'Build EVA02-CLIP-B/16' }).click();
   await expect(step(page, 'download')).toHaveAttribute('data-state', 'active');
+  return hub;
+}
+
+/**
+ * As a newcomer would: the hub address set, the samples classified by the demo, then the one click in the demo
+ * note ("Get EVA02-CLIP-B/16 — …"), which builds the model and puts it in use.
+ */
+async function startOneClickBuild(page: Page, knobs: Partial<HubKnobs>): Promise<HubServer> {
+  hub = await startHubServer(knobs);
+  await page.goto('/');
+  await waitForModel(page);
+  await page.getByRole('button', { name: 'Models', exact: true }).click();
+  const dialog = page.getByRole('dialog', { name: 'Models' });
+  await dialog.getByRole('textbox', { name: 'Model hub' }).fill(hub.url);
+  await dialog.getByRole('button', { name: 'Save hub' }).click();
+  await dialog.getByRole('button', { name: 'Close' }).click();
+  await page.getByTestId('try-samples').click();
+  const before = await waitForImagesSettled(page, samples.length, 120_000);
+  expect(before.images.every((image) => image.status === 'done')).toBe(true);
+  await page
+    .getByTestId('vocabulary-note')
+    .getByRole('button', { name: /^Get EVA02-CLIP-B\/16 — / })
+    .click();
+  const offer = page.getByTestId('real-model-offer-note');
+  await expect(offer.locator('[data-step="download"]')).toHaveAttribute('data-state', 'active');
+  await expect(offer.getByRole('button', { name: 'Cancel building EVA02-CLIP-B/16' })).toBeVisible();
   return hub;
 }
 
@@ -122,7 +149,23 @@ test('a CDN that ignores Range: after a dropped connection the file comes whole 
 }) => {
   test.setTimeout(600_000);
   const started = Date.now();
-  const server = await startBuild(page, { cdnIgnoresRange: true, dropAt: [100_000_000] });
+  // Started from the demo note's one click, with the samples on the page: the built model is put in use and the
+  // images are classified again with it.
+  const server = await startOneClickBuild(page, { cdnIgnoresRange: true, dropAt: [100_000_000] });
+  await expect.poll(async () => (await snapshot(page)).activeModelId, { timeout: 420_000 }).toBe(MODEL_ID);
+  const state = await waitForModel(page, 120_000);
+  expect(state.model?.id).toBe(MODEL_ID);
+  await expect
+    .poll(
+      async () =>
+        (await snapshot(page)).images.filter((i) => i.status === 'done' && i.embedding?.length === 512)
+          .length,
+      { timeout: 180_000, message: 'samples embedded again by B/16 (512 dimensions; the demo has 128)' },
+    )
+    .toBe(samples.length);
+  await expect(page.getByTestId('vocabulary-note')).toHaveCount(0);
+  await saveScreen(page, 'hub-mode-one-click-in-use');
+  await page.getByRole('button', { name: 'Models', exact: true }).click();
   await expectBuiltAndVerified(page, started, 'ignores-range');
   const cdn = downloads(server).filter((r) => r.server === 'cdn');
   expect(cdn.map((r) => r.status)).toEqual([200, 200]);
