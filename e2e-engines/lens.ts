@@ -41,6 +41,27 @@ export async function poll<T>(
   }
 }
 
+/**
+ * Reloads and makes sure a new document came (a marker set before must be gone): a driver's reload that returned
+ * without reloading would otherwise let a scenario go on against the old page.
+ */
+export async function reloadPage(driver: EngineDriver): Promise<void> {
+  await driver.evaluate(() => {
+    (window as unknown as { __beforeReload?: boolean }).__beforeReload = true;
+  }, null);
+  await driver.reload();
+  await poll(
+    'a new document after the reload',
+    () =>
+      driver.evaluate(
+        () => (window as unknown as { __beforeReload?: boolean }).__beforeReload === true,
+        null,
+      ),
+    (old) => !old,
+    60_000,
+  );
+}
+
 export function snapshot(driver: EngineDriver): Promise<LensSnapshot> {
   return driver.evaluate(() => {
     if (!window.__evaLens)

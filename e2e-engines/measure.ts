@@ -13,6 +13,7 @@ import { launchEngine, stopWebKitService } from './engines';
 import {
   dropFiles,
   poll,
+  reloadPage,
   sampleFile,
   snapshot,
   waitForImagesSettled,
@@ -87,7 +88,7 @@ for (const engine of ENGINES) {
         (controlled) => controlled,
         120_000,
       );
-      await driver.reload();
+      await reloadPage(driver);
       const warm = await waitForModel(driver);
       await sample();
       await pasteLabels(driver, sampleLabels);

@@ -14,6 +14,7 @@ import type { EngineDriver, EngineName, PageFile } from './driver';
 import {
   dropFiles,
   readCards,
+  reloadPage,
   sampleFile,
   typeLabels,
   pageFacts,
@@ -73,6 +74,10 @@ const firstVisit: Scenario = {
     );
     const statusBar = await textOf(driver, '.status-bar');
     for (const note of model.fallbackNotes) expect(statusBar).toContain(note);
+    // Each missing capability is named: no WebGPU, and one thread where SharedArrayBuffer is missing.
+    if (!page.webgpu) expect(statusBar).toContain('WebGPU is not used: this browser has no WebGPU.');
+    if (page.crossOriginIsolated && !page.sharedArrayBuffer)
+      expect(statusBar).toContain('WASM runs on one thread: this browser offers no SharedArrayBuffer.');
     Object.assign(facts, {
       backend: model.backend,
       dtype: model.dtype,
@@ -85,6 +90,11 @@ const firstVisit: Scenario = {
     await screen('first-visit');
 
     // "Try the samples" on the very first visit, while the service worker is still precaching.
+    // Whether the service worker was still precaching (not yet in control) when the samples were asked for.
+    facts.serviceWorkerInControlAtSamplesClick = await driver.evaluate(
+      () => Boolean(navigator.serviceWorker?.controller),
+      null,
+    );
     const clicked = Date.now();
     await driver.click({ testId: 'try-samples' });
     await waitForLabelEmbeddings(driver, sampleLabels, 180_000);
@@ -369,7 +379,7 @@ const importAndReuse: Scenario = {
     await importDemoCopy(driver, IMPORTED.id, IMPORTED.name);
     await useModel(driver, IMPORTED.id, IMPORTED.name);
     await screen('imported');
-    await driver.reload();
+    await reloadPage(driver);
     const state = await waitForModel(driver);
     expect(state.model?.id, 'the last used model, read from storage').toBe(IMPORTED.id);
     const stored = await poll(
@@ -410,7 +420,7 @@ const offlineReload: Scenario = {
       await preview.stop();
     }
     await expect(fetch(preview.url)).rejects.toThrow();
-    await driver.reload();
+    await reloadPage(driver);
     const state = await waitForModel(driver);
     expect(state.model?.id, 'the imported model, from storage').toBe(IMPORTED.id);
     expect(await driver.evaluate(() => Boolean(navigator.serviceWorker.controller), null)).toBe(true);

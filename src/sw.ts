@@ -69,5 +69,20 @@ self.addEventListener('message', (event: ExtendableMessageEvent) => {
   if ((event.data as { type?: string } | null)?.type === 'SKIP_WAITING') void self.skipWaiting();
 });
 
-// The first visit is controlled at once, so it works offline (and is isolated) without a second reload.
-self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
+// The first visit is controlled at once, so it works offline (and is isolated) without a second reload. The claim
+// waits until this worker is 'activated': Firefox (ESR 153, measured) fails every request a page sends to a worker
+// that claimed it while still 'activating' (NetworkError for fetches, NS_ERROR_INTERCEPTION_FAILED for a reload),
+// which stopped "Try the samples" on a first visit. Where `self.serviceWorker` is missing, it claims at once.
+self.addEventListener('activate', () => {
+  const worker = (self as { serviceWorker?: ServiceWorker }).serviceWorker;
+  if (!worker || worker.state === 'activated') {
+    void self.clients.claim();
+    return;
+  }
+  const claimOnceActivated = () => {
+    if (worker.state !== 'activated') return;
+    worker.removeEventListener('statechange', claimOnceActivated);
+    void self.clients.claim();
+  };
+  worker.addEventListener('statechange', claimOnceActivated);
+});
