@@ -255,7 +255,7 @@ function awkwardOutcomes(engine: EngineName): Record<string, RegExp> {
     refused(`${name} is a damaged or cut-off ${kind} file (`);
   const common: Record<string, RegExp> = {
     'zero-bytes.png': refused('zero-bytes.png is empty (0 bytes), so there is no image in it.'),
-    'notes-named.jpg': refused('notes-named.jpg is not an image this browser can read (it says image/jpeg)'),
+    'notes-named.jpg': refused('notes-named.jpg is not an image'),
     'scan-named.jpg': refused('scan-named.jpg is a PDF document, not an image.'),
     'photo.heic': refused('photo.heic is a HEIC/HEIF photo, which this browser cannot decode.'),
     'bomb.png': refused('bomb.png is 900 megapixels (30,000 × 30,000 pixels)'),
