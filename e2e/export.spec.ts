@@ -28,7 +28,7 @@ test('CSV and JSON hold every score of every image, with the model id, and agree
     page.getByRole('button', { name: 'Export CSV' }).click(),
   ]);
   expect(csvDownload.suggestedFilename()).toMatch(
-    new RegExp(`^eva-lens-${manifest.id}-\\d{4}-\\d\\d-\\d\\d\\.csv$`),
+    new RegExp(`^eva-lens-${manifest.id.replace(/^eva-lens-/, '')}-\\d{4}-\\d\\d-\\d\\d\\.csv$`),
   );
   const lines = (await downloadText(csvDownload)).trimEnd().split('\r\n');
   expect(lines[0]).toBe('file,rank,label,probability,cosine,outcome,model,error');

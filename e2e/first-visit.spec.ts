@@ -60,6 +60,11 @@ test('first visit: the demo says what it knows, marks labels it cannot know, and
 
   await test.step('above the results, the note is there too', async () => {
     await page.getByTestId('try-samples').click();
+    // The labels typed above are the person's own: the app asks before the samples' labels replace them (#18).
+    await page
+      .getByTestId('samples-question')
+      .getByRole('button', { name: 'Use the samples’ labels' })
+      .click();
     await expect(page.getByTestId('image-card').first()).toBeVisible({ timeout: 60_000 });
     await expect(page.locator('.results > [data-testid="vocabulary-note"]')).toContainText(NOTE);
     await saveScreen(page, 'first-visit-results-note-1280');

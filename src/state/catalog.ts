@@ -78,7 +78,7 @@ export const BUILT_IN_CATALOG: readonly CatalogEntry[] = [
     qualitySource: 'Trained by this project on synthetic shapes: 99.4% top-1 on its 48 trained prompts.',
     license: 'MIT (this project)',
     sourceUrl: null,
-    speed: 'Instant: about 0.01 s per image on WASM.',
+    speed: 'The smallest model here; its time per image on this device shows once it has classified images.',
     variants: [
       { dtype: 'int8', bytes: 8.8 * MB, measured: true, backends: ['wasm'] },
       { dtype: 'q4', bytes: 8.6 * MB, measured: true, backends: ['webgpu'] },

@@ -29,7 +29,7 @@ import { loadPreset } from './presets';
 import { refreshSearch, resetSearchPipeline } from './searchPipeline';
 import { DEMO_MODEL_ID, type HubBuildEntry } from './catalog';
 import { buildFromOfficialWeights, sourceFor } from './modelLibrary';
-import { fetchSampleSet } from './samples';
+import { fetchSampleSet, type SampleSet } from './samples';
 import type { ReplacedLabels } from './labelsSlice';
 import { useLensStore } from './store';
 
@@ -197,15 +197,35 @@ export function undoLabelEdit(): boolean {
   return isUndone;
 }
 
-/** "Try the samples": fetches the bundled images, uses their true labels, and adds them. */
-export async function loadSamples(): Promise<void> {
+/** The bundled sample images with their true labels, or null (with a notice saying why) when they cannot be had. */
+export async function fetchSamples(): Promise<SampleSet | null> {
   try {
-    const samples = await fetchSampleSet(bridgeConfig.fetch, `${bridgeConfig.baseUrl}samples/`);
-    setLabels(samples.labels);
-    addFiles(samples.files);
+    return await fetchSampleSet(bridgeConfig.fetch, `${bridgeConfig.baseUrl}samples/`);
   } catch (error) {
     useLensStore.getState().pushNotice(`The samples could not be loaded: ${describeError(error)}`, 'error');
+    return null;
   }
+}
+
+/**
+ * Adds the sample images; their labels replace the person's only when `replaceLabels` (the button asks first when
+ * there are labels of the person's own to lose).
+ */
+export function addSampleSet(samples: SampleSet, { replaceLabels }: { replaceLabels: boolean }): void {
+  if (replaceLabels) setLabels(samples.labels);
+  addFiles(samples.files);
+}
+
+/** True when the labels in use are the person's own: replacing them with the samples' would lose something. */
+export function hasOwnLabels(samples: SampleSet): boolean {
+  const sampleLabels = new Set(samples.labels);
+  return useLensStore.getState().labels.some((label) => !sampleLabels.has(label.text));
+}
+
+/** "Try the samples" with nothing to lose: fetches the bundled images, uses their true labels, and adds them. */
+export async function loadSamples(): Promise<void> {
+  const samples = await fetchSamples();
+  if (samples) addSampleSet(samples, { replaceLabels: true });
 }
 
 /** Test hook: replaces the engine factory, scheduler, clock, debounce or fetch. */

@@ -36,8 +36,13 @@ function snapshotOrSay(): ExportSnapshot | null {
   return snapshot;
 }
 
+/** `eva-lens-<model>-<date>`; a model id that already starts with the app's name does not repeat it. */
+export function exportBaseName(modelId: string, exportedAt: Date): string {
+  return `eva-lens-${modelId.replace(/^eva-lens-/, '')}-${exportedAt.toISOString().slice(0, 10)}`;
+}
+
 function baseName(snapshot: ExportSnapshot): string {
-  return `eva-lens-${snapshot.context.modelId}-${snapshot.context.exportedAt.toISOString().slice(0, 10)}`;
+  return exportBaseName(snapshot.context.modelId, snapshot.context.exportedAt);
 }
 
 export function exportResults(format: 'csv' | 'json'): void {

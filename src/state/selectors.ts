@@ -363,3 +363,35 @@ export function selectLabelProbability(
   const scores = index >= 0 ? scoreImage(embedding, labels, rule) : null;
   return scores?.probabilities[index] ?? null;
 }
+
+const bestCosineRange = memoLast(
+  (imageIds: string[], images: Record<string, ImageEntry>, labels: LabelEmbeddings | null) => {
+    if (!labels || labels.labelIds.length === 0) return null;
+    const dimension = labels.dim;
+    let low = Infinity;
+    let high = -Infinity;
+    let count = 0;
+    for (const id of imageIds) {
+      const embedding = images[id]?.embedding;
+      if (!embedding || embedding.length !== dimension) continue;
+      let best = -Infinity;
+      for (let row = 0; row < labels.labelIds.length; row++)
+        best = Math.max(
+          best,
+          dot(embedding, labels.embeddings.subarray(row * dimension, (row + 1) * dimension)),
+        );
+      low = Math.min(low, best);
+      high = Math.max(high, best);
+      count += 1;
+    }
+    return count > 0 ? { low, high, count } : null;
+  },
+);
+
+/**
+ * Lowest and highest cosine of each image's best label, over the images classified here: what a good match scores
+ * with this model and these labels (Help quotes it instead of a range that holds for one model only).
+ */
+export function selectBestCosineRange(state: LensState): { low: number; high: number; count: number } | null {
+  return bestCosineRange(state.imageIds, state.images, state.labelEmbeddings);
+}

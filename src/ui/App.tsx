@@ -5,6 +5,7 @@ import { Lightbox } from './Lightbox';
 import { LabelEditor } from './LabelEditor';
 import { Notices } from './Notices';
 import { ResultsPanel } from './ResultsPanel';
+import { SkipLink } from './SkipLink';
 import { StatusBar } from './StatusBar';
 import { TemplatesEditor } from './TemplatesEditor';
 import { UpdatePrompt } from './UpdatePrompt';
@@ -13,6 +14,7 @@ export function App() {
   return (
     <DropZone>
       <div className="app">
+        <SkipLink />
         <Header />
         <div className="workspace">
           <aside className="sidebar" aria-label="Labels and prompts">

@@ -13,7 +13,10 @@ interface FilePickersProps {
   variant: 'header' | 'empty';
 }
 
-/** "Add images" and "Add folder" buttons with their (visually hidden) file inputs. */
+/**
+ * "Add images" and "Add folder" buttons with their file inputs, hidden from sight and from screen readers alike (the
+ * buttons open them; each button is named by its visible text).
+ */
 export function FilePickers({ variant }: FilePickersProps) {
   const fileInput = useRef<HTMLInputElement>(null);
   const folderInput = useRef<HTMLInputElement>(null);
@@ -21,20 +24,10 @@ export function FilePickers({ variant }: FilePickersProps) {
 
   return (
     <div className={`file-pickers file-pickers--${variant}`}>
-      <button
-        type="button"
-        className="button"
-        aria-label={isHeader ? 'Add images' : 'Choose images'}
-        onClick={() => fileInput.current?.click()}
-      >
+      <button type="button" className="button" onClick={() => fileInput.current?.click()}>
         {isHeader ? 'Add images' : 'Choose images'}
       </button>
-      <button
-        type="button"
-        className="button"
-        aria-label={isHeader ? 'Add a folder' : 'Choose a folder'}
-        onClick={() => folderInput.current?.click()}
-      >
+      <button type="button" className="button" onClick={() => folderInput.current?.click()}>
         {isHeader ? 'Add folder' : 'Choose a folder'}
       </button>
       <input
@@ -45,7 +38,7 @@ export function FilePickers({ variant }: FilePickersProps) {
         accept="image/*"
         multiple
         tabIndex={-1}
-        aria-label="Image files"
+        aria-hidden="true"
         onChange={onPick}
       />
       <input
@@ -59,7 +52,7 @@ export function FilePickers({ variant }: FilePickersProps) {
         type="file"
         multiple
         tabIndex={-1}
-        aria-label="Folder of images"
+        aria-hidden="true"
         onChange={onPick}
       />
     </div>

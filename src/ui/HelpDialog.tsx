@@ -1,3 +1,4 @@
+import { selectBestCosineRange } from '../state/selectors';
 import { useLensStore } from '../state/store';
 import { vocabularySummary } from '../state/vocabulary';
 import { ModalDialog } from './ModalDialog';
@@ -29,6 +30,7 @@ export function HelpDialog() {
   const isOpen = useLensStore((state) => state.isHelpOpen);
   const setHelpOpen = useLensStore((state) => state.setHelpOpen);
   const logitScale = useLensStore((state) => state.model?.manifest.logitScale ?? null);
+  const bestRange = useLensStore(selectBestCosineRange);
   if (!isOpen) return null;
   return (
     <ModalDialog
@@ -42,8 +44,13 @@ export function HelpDialog() {
       <p>
         The model turns each image and each label into a list of numbers (an embedding) pointing in some
         direction. The cosine says how closely two of them point the same way: 1 is the same direction, 0
-        unrelated. For CLIP models a good match is often only 0.25–0.35, and what counts is how much higher
-        one label is than the others.
+        unrelated. What a good match scores depends on the model: well below 1 for every CLIP model, so what
+        counts is how much higher one label is than the others.{' '}
+        <span data-testid="help-cosine-range">
+          {bestRange
+            ? `Here, with the model in use and these labels, each image's best label scores between ${bestRange.low.toFixed(2)} and ${bestRange.high.toFixed(2)} (${bestRange.count} ${bestRange.count === 1 ? 'image' : 'images'}).`
+            : 'Once images are classified, this says what the best labels score with the model in use.'}
+        </span>
       </p>
       <h3>Probability</h3>
       <p>

@@ -84,20 +84,26 @@ export const LabelRow = memo(function LabelRow({ label, count, isSelected, isTru
         <span className="label-row__text" dir="auto">
           {label.text}
         </span>
-        {isTruncated && (
-          <span className="label-row__warning" title="A prompt for this label was too long and was cut">
-            cut
-          </span>
-        )}
-        {count > 0 && (
-          <span
-            className="label-row__count"
-            aria-label={mode === 'multi' ? `Applies to ${count} images` : `Top label of ${count} images`}
-          >
-            {count}
-          </span>
-        )}
       </button>
+      {/* Beside the button, not in it: its accessible name must hold all of its visible text (label-in-name). */}
+      {isTruncated && (
+        <span className="label-row__warning" title="A prompt for this label was too long and was cut">
+          cut
+        </span>
+      )}
+      {count > 0 && (
+        <span
+          className="label-row__count"
+          title={mode === 'multi' ? `Applies to ${count} images` : `Top label of ${count} images`}
+        >
+          {count}
+          <span className="visually-hidden">
+            {mode === 'multi'
+              ? ` ${count === 1 ? 'image' : 'images'} it applies to`
+              : ` ${count === 1 ? 'image' : 'images'} with it on top`}
+          </span>
+        </span>
+      )}
       {mode === 'multi' && (
         <input
           type="number"

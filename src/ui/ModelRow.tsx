@@ -2,10 +2,12 @@ import { useState } from 'react';
 import type { Backend, Dtype } from '../engine/manifest';
 import { bestVariantFor, type CatalogEntry } from '../state/catalog';
 import { cancelTransfer, downloadCatalogModel } from '../state/modelLibrary';
+import { selectMeanImageMs } from '../state/selectors';
+import { useLensStore } from '../state/store';
 import type { Hosting } from '../state/hostedModels';
 import type { TransferState } from '../state/modelLibrarySlice';
 import type { IncompleteDownloadInfo, StoredModelInfo } from '../worker/protocol';
-import { formatSize } from './format';
+import { backendName, formatMs, formatSize } from './format';
 import { SemanticWarning } from './SemanticWarning';
 import { TransferError } from './TransferError';
 import { TransferProgress } from './TransferProgress';
@@ -48,13 +50,8 @@ function NotHosted({
   if (hosting === 'offline' || hosting === 'unreachable') return null;
   if (hosting === 'checking') return <span className="muted">Asking the model server…</span>;
   return onBuild ? (
-    <button
-      type="button"
-      className="button button--small"
-      aria-label={`Build ${name} from the official weights`}
-      onClick={onBuild}
-    >
-      Build from the official weights
+    <button type="button" className="button button--small" onClick={onBuild}>
+      Build {name} from the official weights
     </button>
   ) : (
     <span className="muted">Not on the model server.</span>
@@ -78,6 +75,11 @@ export function ModelRow({
     () => bestVariantFor(entry, backend)?.dtype ?? entry.variants[0]!.dtype,
   );
   const [isConfirmingDelete, setIsConfirmingDelete] = useState(false);
+  // One variant is the best on this backend (the first that lists it first), never several.
+  const bestDtype = bestVariantFor(entry, backend)?.dtype ?? null;
+  // The model in use has been timed on this device: that number, the status bar's, beats any catalog sentence.
+  const measuredMs = useLensStore((state) => (isActive ? selectMeanImageMs(state) : null));
+  const running = useLensStore((state) => state.model);
   const variant = entry.variants.find((v) => v.dtype === dtype) ?? entry.variants[0]!;
   const isRunning = transfer?.status === 'running';
   const isUsable = entry.embedded || stored !== null;
@@ -102,7 +104,11 @@ export function ModelRow({
           .filter(Boolean)
           .join(' · ')}
       </p>
-      <p className="model-row__facts muted">{entry.speed}</p>
+      <p className="model-row__facts muted" data-testid="model-speed">
+        {measuredMs !== null
+          ? `Measured here: ${formatMs(measuredMs)} per image${running ? ` (${backendName(running.backend)} ${running.dtype})` : ''}.`
+          : entry.speed}
+      </p>
       {stored && (
         <p className="model-row__facts muted">
           Stored: {stored.dtypes.join(', ')} · {formatSize(stored.bytes)}
@@ -126,7 +132,7 @@ export function ModelRow({
                 <option key={v.dtype} value={v.dtype}>
                   {v.dtype} · {v.measured ? '' : 'about '}
                   {formatSize(v.bytes)}
-                  {v.backends[0] === backend ? ' · best here' : ''}
+                  {v.dtype === bestDtype ? ' · best here' : ''}
                 </option>
               ))}
             </select>

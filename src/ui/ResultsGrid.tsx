@@ -22,7 +22,7 @@ export function ResultsGrid() {
   const imageIds = useLensStore(selectRankedImageIds);
   if (imageIds.length >= WINDOWED_FROM) return <WindowedGrid imageIds={imageIds} />;
   return (
-    <div className="grid">
+    <div className="grid" id="images" tabIndex={-1}>
       {imageIds.map((id) => (
         <ImageCard key={id} imageId={id} />
       ))}
@@ -95,6 +95,8 @@ function WindowedGrid({ imageIds }: { imageIds: readonly string[] }) {
   return (
     <div
       ref={outer}
+      id="images"
+      tabIndex={-1}
       className="grid-window"
       style={{ height: shown.totalHeight }}
       data-testid="windowed-grid"

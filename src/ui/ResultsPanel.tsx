@@ -11,7 +11,7 @@ import { VocabularyNote } from './VocabularyNote';
 export function ResultsPanel() {
   const hasImages = useLensStore((state) => state.imageIds.length > 0);
   return (
-    <main className="results" aria-label="Results">
+    <main className="results" id="results" tabIndex={-1} aria-label="Results">
       <ModelLoadProgress />
       <RunProgress />
       {hasImages ? (

@@ -66,7 +66,7 @@ export function ResultsToolbar() {
       <button
         type="button"
         className="button button--quiet button--small"
-        aria-label="Remove all images"
+        aria-label="Clear all images"
         onClick={clearImages}
       >
         Clear all

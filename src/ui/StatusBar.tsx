@@ -45,11 +45,15 @@ export function StatusBar() {
       >
         {backendText}
       </span>
-      <span className="status-bar__item" data-testid="status-model">
+      <span className="status-bar__item status-bar__secondary" data-testid="status-model">
         {model ? model.manifest.name : status === 'loading' ? 'Loading model…' : 'No model'}
       </span>
       {model && <SemanticWarning manifest={model.manifest} compact />}
-      {model && <span className="status-bar__item muted">loaded in {formatMs(model.loadMs)}</span>}
+      {model && (
+        <span className="status-bar__item status-bar__secondary muted">
+          loaded in {formatMs(model.loadMs)}
+        </span>
+      )}
       {meanMs !== null && <span className="status-bar__item">{formatMs(meanMs)} per image</span>}
       {!isIsolated && (
         <span className="status-bar__item status-bar__warning">

@@ -1,12 +1,25 @@
+import { useEffect } from 'react';
 import { useRegisterSW } from 'virtual:pwa-register/react';
 
-/** The service worker is registered in 'prompt' mode: a new version waits until the user chooses to reload. */
+/** How long "works offline" stays: it asks for nothing, so it leaves on its own like any other notice. */
+export const OFFLINE_READY_MS = 6000;
+
+/**
+ * The service worker is registered in 'prompt' mode: a new version waits until the user chooses to reload (that
+ * message stays until answered); "now works offline" only informs, and closes itself.
+ */
 export function UpdatePrompt() {
   const {
     needRefresh: [needsRefresh, setNeedsRefresh],
     offlineReady: [isOfflineReady, setIsOfflineReady],
     updateServiceWorker,
   } = useRegisterSW();
+
+  useEffect(() => {
+    if (!isOfflineReady || needsRefresh) return;
+    const timer = setTimeout(() => setIsOfflineReady(false), OFFLINE_READY_MS);
+    return () => clearTimeout(timer);
+  }, [isOfflineReady, needsRefresh, setIsOfflineReady]);
 
   if (!needsRefresh && !isOfflineReady) return null;
 

@@ -1,0 +1,87 @@
+/**
+ * Small untruths (issue #18, area 3), each checked where the person reads it: the demo model's speed in Models is
+ * the time measured on this device (the status bar's number), Help's "good match" cosines are the ones the model in
+ * use gives these images, "Try the samples" asks before replacing the person's labels, and "works offline" closes
+ * itself. (One "best here" variant: src/ui/ModelRow.test.tsx; the export's name: src/state/exportName.test.ts.)
+ */
+import { expect, readCards, test, typeLabels, waitForImagesSettled, waitForModel } from './support/lens';
+import { trySamples } from './support/classifyFlow';
+import { sampleLabels, samples } from './support/reference';
+import { recordMeasurement } from './support/timings';
+
+test('Models gives the demo the time per image measured here, and Help the cosines this model gives', async ({
+  page,
+}) => {
+  test.setTimeout(180_000);
+  await trySamples(page);
+  const statusText = await page.locator('.status-bar__item', { hasText: 'per image' }).textContent();
+  const perImage = /^(.+) per image$/.exec(statusText ?? '')?.[1];
+  expect(perImage, 'the status bar shows the time per image').toBeTruthy();
+
+  await page.getByRole('button', { name: 'Models', exact: true }).click();
+  const demo = page.locator('[data-testid="model-row"][data-model-id="eva-lens-demo"]');
+  const speed = await demo.getByTestId('model-speed').textContent();
+  expect(speed).toMatch(
+    new RegExp(`^Measured here: ${perImage!.replace('.', '\\.')} per image \\(WASM int8\\)\\.$`),
+  );
+  expect(await page.getByRole('dialog', { name: 'Models' }).textContent()).not.toContain('0.01 s');
+  await page.keyboard.press('Escape');
+
+  // Each card lists its best label first with its cosine; Help quotes the lowest and highest of those.
+  const best = await page
+    .getByTestId('image-card')
+    .evaluateAll((cards) =>
+      cards.map((card) =>
+        Number(/-?\d\.\d+/.exec(card.querySelector('.score__cosine')?.textContent ?? '')?.[0]),
+      ),
+    );
+  expect(best.every(Number.isFinite), 'every card shows its best cosine').toBe(true);
+  await page.getByRole('button', { name: 'Help' }).click();
+  const range = page.getByTestId('help-cosine-range');
+  await expect(range).toContainText(`(${samples.length} images)`);
+  const [low, high] = (/between (-?\d\.\d\d) and (-?\d\.\d\d)/.exec((await range.textContent()) ?? '') ?? [])
+    .slice(1)
+    .map(Number);
+  // Two decimals in Help, three on the cards.
+  expect(Math.abs(low! - Math.min(...best))).toBeLessThanOrEqual(0.006);
+  expect(Math.abs(high! - Math.max(...best))).toBeLessThanOrEqual(0.006);
+  await expect(page.getByTestId('help')).not.toContainText('0.25–0.35');
+  recordMeasurement('help cosine range (demo, samples)', { low, high, speed });
+});
+
+test('"Try the samples" asks before replacing the labels a person typed; keeping them adds only the images', async ({
+  page,
+}) => {
+  test.setTimeout(180_000);
+  await page.goto('/');
+  await waitForModel(page);
+  await typeLabels(page, ['a dog', 'red star']);
+  await page.getByTestId('try-samples').click();
+  const question = page.getByTestId('samples-question');
+  await expect(question).toContainText(`The samples come with their own ${sampleLabels.length} labels`);
+  await question.getByRole('button', { name: 'Keep my labels' }).click();
+  await waitForImagesSettled(page, samples.length, 120_000);
+  await expect(page.getByTestId('label-list').locator('li')).toHaveCount(2);
+  await expect(page.getByTestId('label-list')).toContainText('a dog');
+  expect((await readCards(page)).length).toBe(samples.length);
+
+  // Asked again, "Use the samples' labels" replaces them (and Undo would bring them back).
+  await page.getByTestId('try-samples').click();
+  await question.getByRole('button', { name: 'Use the samples’ labels' }).click();
+  await expect(page.getByTestId('label-list').locator('li')).toHaveCount(sampleLabels.length);
+});
+
+test.describe('with the service worker', () => {
+  test.use({ serviceWorkers: 'allow' });
+
+  test('"EVA Lens now works offline." closes by itself', async ({ page }) => {
+    test.setTimeout(180_000);
+    await page.goto('/');
+    await waitForModel(page);
+    const toast = page.getByRole('status').filter({ hasText: 'EVA Lens now works offline.' });
+    await expect(toast).toBeVisible({ timeout: 120_000 });
+    const shown = Date.now();
+    await expect(toast).toBeHidden({ timeout: 15_000 });
+    recordMeasurement('offline toast shown for', { seconds: (Date.now() - shown) / 1000 });
+  });
+});
