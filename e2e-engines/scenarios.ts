@@ -251,8 +251,9 @@ function escape(text: string): string {
  */
 function awkwardOutcomes(engine: EngineName): Record<string, RegExp> {
   const refused = (text: string) => new RegExp(`^refused: ${escape(text)}`);
+  // The wording is the app's (src/engine/decode.ts) and is being reworded; the test holds what it must say.
   const decodeError = (name: string, kind: string) =>
-    refused(`${name} is a damaged or cut-off ${kind} file (`);
+    new RegExp(`^refused: ${escape(name)} is a .*${kind}.*(damaged|cut)`);
   const common: Record<string, RegExp> = {
     'zero-bytes.png': refused('zero-bytes.png is empty (0 bytes), so there is no image in it.'),
     'notes-named.jpg': refused('notes-named.jpg is not an image'),
