@@ -59,7 +59,8 @@ const median = (values: number[]) => {
 afterAll(() => {
   stopWebKitService();
   mkdirSync(REPORT_DIR, { recursive: true });
-  writeFileSync(join(REPORT_DIR, 'bench.json'), JSON.stringify(results, null, 2));
+  // Beside the suite's folder, which each suite run empties.
+  writeFileSync(join(REPORT_DIR, '..', 'engines-bench.json'), JSON.stringify(results, null, 2));
   console.log(
     '\n| Engine | Backend | First-visit load | Load after reload | Median per image | 1,000 labels | Peak JS heap |',
   );
