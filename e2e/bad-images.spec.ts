@@ -11,6 +11,7 @@ import {
   expect,
   readCards,
   sampleFile,
+  saveScreen,
   snapshot,
   test,
   typeLabels,
@@ -18,6 +19,7 @@ import {
   waitForImagesSettled,
   waitForLabelEmbeddings,
   waitForModel,
+  textFile,
   type DropFile,
 } from './support/lens';
 import { recordMeasurement } from './support/timings';
@@ -27,10 +29,22 @@ const LABELS = ['red star', 'blue star', 'green heart'];
 /** What each generated file must give: its top label, or the exact message on its card. */
 const EXPECTED: Record<string, { top1: string } | { message: string } | { done: true }> = {
   'zero-bytes.png': { message: 'zero-bytes.png is empty (0 bytes), so there is no image in it.' },
+  // Decided by content, whatever the name: the sentence says what the file is and what to do, and keeps the
+  // browser's raw error ("The source image could not be decoded") out (issue #18).
   'notes-named.jpg': {
     message:
-      'notes-named.jpg is not an image this browser can read (it says image/jpeg) (The source image could not be ' +
-      'decoded). Use JPEG, PNG, WebP, GIF, BMP or AVIF.',
+      'notes-named.jpg is not an image: its content is none of the formats EVA Lens reads (JPEG, PNG, WebP, GIF, ' +
+      'BMP, AVIF), whatever its name says. Add the picture in one of those formats.',
+  },
+  'page-named.jpg': {
+    message:
+      'page-named.jpg is a web page (HTML), not an image. Open it in a browser, save the pictures you want from ' +
+      'it, then add those.',
+  },
+  'drawing.svg': {
+    message:
+      'drawing.svg is an SVG drawing, which EVA Lens cannot read. Export it as PNG (a browser or any drawing ' +
+      'program can), then add the PNG.',
   },
   'scan-named.jpg': {
     message: 'scan-named.jpg is a PDF document, not an image. Save its pages as images, then add those.',
@@ -48,14 +62,16 @@ const EXPECTED: Record<string, { top1: string } | { message: string } | { done: 
   // Chromium's createImageBitmap refuses a cut-off file rather than showing the part that arrived.
   'truncated.jpg': {
     message:
-      'truncated.jpg is a damaged or cut-off JPEG file (The source image could not be decoded). Use JPEG, PNG, ' +
-      'WebP, GIF, BMP or AVIF.',
+      'truncated.jpg is a JPEG file whose picture data is damaged or cut off. Open it in an image viewer: if it ' +
+      'shows there, save it again as JPEG; otherwise add the original again.',
   },
   'truncated.png': {
     message:
-      'truncated.png is a damaged or cut-off PNG file (The source image could not be decoded). Use JPEG, PNG, ' +
-      'WebP, GIF, BMP or AVIF.',
+      'truncated.png is a PNG file whose picture data is damaged or cut off. Open it in an image viewer: if it ' +
+      'shows there, save it again as PNG; otherwise add the original again.',
   },
+  // A PNG with no extension and no type: its bytes say PNG.
+  noext: { top1: 'red star' },
   'animated.gif': { top1: 'red star' }, // the first frame is the red star, the second the blue one
   'cmyk.jpg': { top1: 'red star' },
   'sixteen-bit.png': { top1: 'red star' },
@@ -91,6 +107,20 @@ test.beforeAll(() => {
     type: TYPES[name.split('.').pop()!] ?? '',
     base64: readFileSync(join(dir, name)).toString('base64'),
   }));
+  // Named for something they are not, or not named at all (issue #18).
+  files.push(
+    { ...sampleFile('red-star.png'), name: 'noext', type: '' },
+    textFile(
+      'page-named.jpg',
+      '<!DOCTYPE html>\n<html><head><title>Photos</title></head><body></body></html>',
+      'image/jpeg',
+    ),
+    textFile(
+      'drawing.svg',
+      '<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><circle r="30"/></svg>',
+      'image/svg+xml',
+    ),
+  );
 });
 
 test.afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -107,7 +137,8 @@ test('each awkward or hostile file is classified or refused with its own message
   const hostileName = '<img src=x onerror=alert(1)>.png';
   const good = [sampleFile('blue-star.png'), { ...sampleFile('green-heart.png'), name: hostileName }];
   const started = Date.now();
-  await dropFiles(page, [good[0]!, ...files, good[1]!]);
+  const skipped = textFile('notes.txt', 'Shopping list: milk, bread.');
+  await dropFiles(page, [good[0]!, ...files, skipped, good[1]!]);
   const state = await waitForImagesSettled(page, files.length + 2, 120_000);
   const seconds = (Date.now() - started) / 1000;
   const doneCount = state.images.filter((image) => image.status === 'done').length;
@@ -147,6 +178,25 @@ test('each awkward or hostile file is classified or refused with its own message
     thumbHeight!,
   );
   recordMeasurement('bad-images', { files: files.length, secondsForAll: seconds, outcomes: table });
+  for (const message of Object.values(EXPECTED).flatMap((e) => ('message' in e ? [e.message] : [])))
+    expect(message, 'no raw browser error, no "use JPEG" for a JPEG').not.toMatch(
+      /could not be decoded|Use JPEG/,
+    );
+
+  // After the notices fade, the count of refused files stays beside the image count; one click lists them.
+  const refusedNames = [...Object.keys(EXPECTED).filter((name) => 'message' in EXPECTED[name]!), 'notes.txt'];
+  const toolbar = page.locator('.toolbar');
+  await expect(toolbar.getByRole('heading')).toHaveText(
+    `${files.length + 2 - (refusedNames.length - 1)} images`,
+  );
+  const toggle = toolbar.getByRole('button', { name: `${refusedNames.length} files refused` });
+  await expect(toggle).toBeVisible();
+  await toggle.click();
+  const list = page.getByRole('list', { name: 'Refused files' });
+  await expect(list.locator('li')).toHaveCount(refusedNames.length);
+  for (const name of refusedNames) await expect(list).toContainText(name);
+  await expect(list).toContainText('notes.txt: Not an image: it says it is text/plain.');
+  await saveScreen(page, 'bad-images-refused-list');
   // The page kept working: a new label is embedded and ranks a new image by it.
   await typeLabels(page, ['green cross']);
   await waitForLabelEmbeddings(page, [...LABELS, 'green cross']);

@@ -101,14 +101,25 @@ describe('decodeImageFile', () => {
     };
     const attempt = decodeImageFile(new Blob(['notes'], { type: 'image/png' }), 'notes.png', 64, env);
     await expect(attempt).rejects.toBeInstanceOf(ImageDecodeError);
+    // What the bytes are and what to do; the browser's raw words stay out of the sentence.
     await expect(attempt).rejects.toThrow(
-      'notes.png is not an image this browser can read (it says image/png) (The source image could not be ' +
-        'decoded). Use JPEG, PNG, WebP, GIF, BMP or AVIF.',
+      'notes.png is not an image: its content is none of the formats EVA Lens reads (JPEG, PNG, WebP, GIF, BMP, ' +
+        'AVIF), whatever its name says. Add the picture in one of those formats.',
     );
+    await expect(attempt).rejects.not.toThrow(/could not be decoded/);
     // A real PNG signature that fails to decode is a damaged PNG.
     const damaged = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3]);
     await expect(decodeImageFile(new Blob([damaged]), 'cut.png', 64, env)).rejects.toThrow(
-      /^cut\.png is a damaged or cut-off PNG file/,
+      /^cut\.png is a PNG file whose picture data is damaged or cut off\. .* save it again as PNG;/,
+    );
+    // Markup named as an image is named for what it is.
+    const page = new Blob(['<!DOCTYPE html><html><body>hi</body></html>'], { type: 'image/jpeg' });
+    await expect(decodeImageFile(page, 'page.jpg', 64, env)).rejects.toThrow(
+      /^page\.jpg is a web page \(HTML\), not an image\./,
+    );
+    const drawing = new Blob(['<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg"/>']);
+    await expect(decodeImageFile(drawing, 'logo.svg', 64, env)).rejects.toThrow(
+      /^logo\.svg is an SVG drawing, which EVA Lens cannot read\. Export it as PNG/,
     );
   });
 

@@ -3,7 +3,7 @@
  * `createImageBitmap` and `OffscreenCanvas` (no DOM). Colour management is switched off
  * (`colorSpaceConversion: 'none'`) because the PIL reference ignores ICC profiles and PNG gamma too.
  */
-import { ImageDecodeError, describeError } from './errors';
+import { ImageDecodeError } from './errors';
 import { HEADER_BYTES, sniffImageHeader, type ImageHeader, type SniffedFormat } from './imageHeader';
 import type { RgbaImage } from './rgbImage';
 
@@ -25,6 +25,8 @@ const FORMAT_NAMES: Record<SniffedFormat, string> = {
   avif: 'AVIF',
   heic: 'HEIC/HEIF',
   pdf: 'PDF',
+  html: 'HTML',
+  svg: 'SVG',
 };
 
 const megapixels = (pixels: number) => `${Math.round(pixels / 1e6).toLocaleString('en')} megapixels`;
@@ -39,6 +41,16 @@ async function checkBeforeDecoding(file: Blob, name: string): Promise<ImageHeade
   if (header?.format === 'pdf')
     throw new ImageDecodeError(
       `${name} is a PDF document, not an image. Save its pages as images, then add those.`,
+    );
+  if (header?.format === 'html')
+    throw new ImageDecodeError(
+      `${name} is a web page (HTML), not an image. Open it in a browser, save the pictures you want from it, ` +
+        `then add those.`,
+    );
+  if (header?.format === 'svg')
+    throw new ImageDecodeError(
+      `${name} is an SVG drawing, which EVA Lens cannot read. Export it as PNG (a browser or any drawing ` +
+        `program can), then add the PNG.`,
     );
   if (header?.width != null && header.height != null) {
     const pixels = header.width * header.height;
@@ -98,18 +110,25 @@ export async function decodeImageFile(
   let bitmap: ImageBitmap;
   try {
     bitmap = await env.createImageBitmap(file, options);
-  } catch (error) {
+  } catch {
     if (header?.format === 'heic') {
       throw new ImageDecodeError(
         `${name} is a HEIC/HEIF photo, which this browser cannot decode. Export it as JPEG (the Photos app and most ` +
           `phones can), then add it again.`,
       );
     }
-    const what = header
-      ? `a damaged or cut-off ${FORMAT_NAMES[header.format]} file`
-      : `not an image this browser can read${file.type ? ` (it says ${file.type})` : ''}`;
+    // The sentence says what the bytes are and what to do; the browser's own words ("The source image could not
+    // be decoded") would add nothing a person can act on.
+    if (header) {
+      const format = FORMAT_NAMES[header.format];
+      throw new ImageDecodeError(
+        `${name} is a ${format} file whose picture data is damaged or cut off. Open it in an image viewer: if it ` +
+          `shows there, save it again as ${format}; otherwise add the original again.`,
+      );
+    }
     throw new ImageDecodeError(
-      `${name} is ${what} (${describeError(error).replace(/\.$/, '')}). Use JPEG, PNG, WebP, GIF, BMP or AVIF.`,
+      `${name} is not an image: its content is none of the formats EVA Lens reads (JPEG, PNG, WebP, GIF, BMP, ` +
+        `AVIF), whatever its name says. Add the picture in one of those formats.`,
     );
   }
   try {

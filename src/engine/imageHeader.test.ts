@@ -83,4 +83,22 @@ describe('sniffImageHeader', () => {
     expect(sniffImageHeader(bytes('hello, world'))).toBeNull();
     expect(sniffImageHeader(new Uint8Array())).toBeNull();
   });
+
+  it('knows a web page and an SVG drawing by their first tags, whatever the name', () => {
+    const none = { width: null, height: null };
+    expect(sniffImageHeader(bytes([0xef, 0xbb, 0xbf], '  <!DOCTYPE html>\n<html>'))).toEqual({
+      format: 'html',
+      ...none,
+    });
+    expect(sniffImageHeader(bytes('<html lang="en"><head>'))).toEqual({ format: 'html', ...none });
+    expect(sniffImageHeader(bytes('<?xml version="1.0"?>\n<!-- made by hand -->\n<svg width="1">'))).toEqual({
+      format: 'svg',
+      ...none,
+    });
+    expect(sniffImageHeader(bytes('<svg xmlns="http://www.w3.org/2000/svg">'))).toEqual({
+      format: 'svg',
+      ...none,
+    });
+    expect(sniffImageHeader(bytes('<note>not markup we know</note>'))).toBeNull();
+  });
 });

@@ -5,7 +5,8 @@
  * gigabytes to decode it.
  */
 
-export type SniffedFormat = 'png' | 'jpeg' | 'gif' | 'webp' | 'bmp' | 'avif' | 'heic' | 'pdf';
+export type SniffedFormat =
+  'png' | 'jpeg' | 'gif' | 'webp' | 'bmp' | 'avif' | 'heic' | 'pdf' | 'html' | 'svg';
 
 export interface ImageHeader {
   format: SniffedFormat;
@@ -51,6 +52,24 @@ export function sniffImageHeader(bytes: Uint8Array): ImageHeader | null {
   }
   if (has(12) && ascii(bytes, 4, 4) === 'ftyp') return sniffIsoMedia(bytes);
   if (has(5) && ascii(bytes, 0, 5) === '%PDF-') return sized('pdf', null, null);
+  const markup = sniffMarkup(bytes);
+  return markup ? sized(markup, null, null) : null;
+}
+
+/**
+ * A web page or an SVG drawing: text that starts (after a byte-order mark, blanks and an XML prolog or comments)
+ * with an HTML or SVG tag. Only the first kilobyte is read, as text.
+ */
+function sniffMarkup(bytes: Uint8Array): 'html' | 'svg' | null {
+  const head = new TextDecoder('utf-8', { fatal: false })
+    .decode(bytes.subarray(0, 1024))
+    .replace(/^\uFEFF/, '')
+    .trimStart()
+    .toLowerCase();
+  if (!head.startsWith('<')) return null;
+  if (/^(<\?xml[^>]*>\s*)?(<!--[\s\S]*?-->\s*)*(<!doctype svg[^>]*>\s*)?<svg[\s>]/.test(head)) return 'svg';
+  if (/^(<!--[\s\S]*?-->\s*)*<(!doctype html|html|head|body|meta|title|script|div|p)[\s>]/.test(head))
+    return 'html';
   return null;
 }
 

@@ -1,16 +1,19 @@
 /** Which dropped files the app takes, and how it recognises a file it already has. */
 
-/** Extensions accepted when the browser gives no MIME type (common for files from folders on some systems). */
-const IMAGE_EXTENSIONS = /\.(?:jpe?g|png|gif|webp|bmp|avif|ico)$/i;
+/** Extensions of pictures, taken when the browser gives no MIME type (common for files from folders). */
+const IMAGE_EXTENSIONS = /\.(?:jpe?g|jfif|png|gif|webp|bmp|avif|heic|heif|ico|svg)$/i;
+/** A name with no extension at all ('IMG_0001', 'noext'): only its bytes can say what it is (not '.DS_Store'). */
+const NO_EXTENSION = /^[^.]+$/;
 
 /**
- * True for raster images the worker can decode with createImageBitmap. SVG is refused: it cannot be decoded
- * inside a worker.
+ * True for files the worker should look at: it decides by their first bytes (src/engine/imageHeader.ts) what they
+ * are, so a PNG without an extension is classified and an HTML page named .jpg is named as a web page. Only files
+ * that say they are something else (text/plain, application/pdf, a .docx) are skipped here, unread.
  */
 export function isImageFile(file: Pick<File, 'name' | 'type'>): boolean {
-  if (file.type === 'image/svg+xml') return false;
   if (file.type.startsWith('image/')) return true;
-  return file.type === '' && IMAGE_EXTENSIONS.test(file.name);
+  if (file.type !== '' && file.type !== 'application/octet-stream') return false;
+  return IMAGE_EXTENSIONS.test(file.name) || NO_EXTENSION.test(file.name);
 }
 
 /** name + size + lastModified: the same file added twice (dropped again, or a folder re-added) maps to one key. */

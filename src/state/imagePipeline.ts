@@ -7,14 +7,14 @@ import type { ImageEmbeddedEvent, ImageFailedEvent } from '../worker/protocol';
 import { bridgeConfig, getEngine } from './engineConnection';
 import { createBatcher } from './frameBatcher';
 import { fileKeyOf, isImageFile, plural } from './imageFiles';
-import type { ImageResult, NewImage } from './imagesSlice';
+import { CANCELLED_MESSAGE, type ImageResult, type NewImage, type SkippedFile } from './imagesSlice';
 import { useLensStore } from './store';
 
 /** Side of the square thumbnail the worker draws (≈ a 160 px card on a 2× screen). */
 export const THUMBNAIL_SIZE = 320;
 /** Small requests keep 'embedding' accurate and let cancel and newly added files take effect quickly. */
 export const IMAGES_PER_REQUEST = 8;
-export const CANCELLED_MESSAGE = 'Cancelled before it was embedded.';
+export { CANCELLED_MESSAGE } from './imagesSlice';
 
 export interface AddFilesSummary {
   added: number;
@@ -139,10 +139,15 @@ export function addImageFiles(files: Iterable<File>): AddFilesSummary {
   const summary: AddFilesSummary = { added: 0, duplicates: 0, notImages: 0, notImageNames: [] };
   const { images } = useLensStore.getState();
   const newImages: NewImage[] = [];
+  const skipped: SkippedFile[] = [];
   for (const file of files) {
     if (!isImageFile(file)) {
       summary.notImages += 1;
       summary.notImageNames.push(file.name);
+      skipped.push({
+        name: file.name,
+        reason: `Not an image: ${file.type ? `it says it is ${file.type}` : 'its name says it is a document'}.`,
+      });
       continue;
     }
     const fileKey = fileKeyOf(file);
@@ -165,6 +170,7 @@ export function addImageFiles(files: Iterable<File>): AddFilesSummary {
     if (store.run.isRunning) store.addToRun(newImages.length, bridgeConfig.now());
     pumpImages();
   }
+  useLensStore.getState().recordSkippedFiles(skipped);
   reportSkipped(summary);
   return summary;
 }

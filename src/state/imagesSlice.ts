@@ -56,10 +56,22 @@ export interface RunStats {
   cancel: (() => void) | null;
 }
 
+/** The message of an image whose run was cancelled before it was embedded (not refused: added again, it is). */
+export const CANCELLED_MESSAGE = 'Cancelled before it was embedded.';
+
+/** A file that was not taken at all (it says it is a document), kept so the refused list stays after the notice. */
+export interface SkippedFile {
+  name: string;
+  reason: string;
+}
+
 export interface ImagesSlice {
   imageIds: string[];
   images: Record<string, ImageEntry>;
   run: RunStats;
+  skippedFiles: SkippedFile[];
+
+  recordSkippedFiles(files: readonly SkippedFile[]): void;
 
   queueImages(images: readonly NewImage[]): void;
   /** Marks images for embedding again (e.g. after a backend change); their old results stay until replaced. */
@@ -110,6 +122,10 @@ export const createImagesSlice: StateCreator<LensState, [], [], ImagesSlice> = (
   imageIds: [],
   images: {},
   run: emptyRun,
+  skippedFiles: [],
+
+  recordSkippedFiles: (files) =>
+    set((state) => (files.length > 0 ? { skippedFiles: [...state.skippedFiles, ...files] } : state)),
 
   queueImages: (newImages) =>
     set((state) => {
@@ -192,7 +208,14 @@ export const createImagesSlice: StateCreator<LensState, [], [], ImagesSlice> = (
   clearImages: () =>
     set((state) => {
       for (const entry of Object.values(state.images)) revoke(entry.thumbnailUrl);
-      return { images: {}, imageIds: [], run: emptyRun, similarToImageId: null, lightboxImageId: null };
+      return {
+        images: {},
+        imageIds: [],
+        run: emptyRun,
+        skippedFiles: [],
+        similarToImageId: null,
+        lightboxImageId: null,
+      };
     }),
   addToRun: (count, now) =>
     set((state) =>

@@ -6,7 +6,7 @@
 import { cosineScores, softmaxWithScale, topK } from '../engine/ranking';
 import { independentProbabilities, labelCentroid, softmaxWithNone } from '../engine/labelDecisions';
 import { dot } from '../engine/similarity';
-import type { ImageEntry } from './imagesSlice';
+import { CANCELLED_MESSAGE, type ImageEntry } from './imagesSlice';
 import type { LabelEmbeddings } from './labelsSlice';
 import { DEFAULT_LABEL_THRESHOLD, type ClassificationMode } from './modeSlice';
 import type { LensState } from './store';
@@ -394,4 +394,31 @@ const bestCosineRange = memoLast(
  */
 export function selectBestCosineRange(state: LensState): { low: number; high: number; count: number } | null {
   return bestCosineRange(state.imageIds, state.images, state.labelEmbeddings);
+}
+
+/** A file that gave no image: refused by the worker (its card says why) or skipped unread (only this list does). */
+export interface RefusedFile {
+  /** The card's image id; null for a file that was skipped without a card. */
+  imageId: string | null;
+  name: string;
+  reason: string;
+}
+
+const refusedFiles = memoLast(
+  (imageIds: string[], images: Record<string, ImageEntry>, skipped: LensState['skippedFiles']) => {
+    const refused: RefusedFile[] = [];
+    for (const id of imageIds) {
+      const image = images[id];
+      // A cancelled image was not refused: added again, it is embedded.
+      if (image?.status === 'failed' && image.error !== CANCELLED_MESSAGE)
+        refused.push({ imageId: id, name: image.name, reason: image.error ?? 'It could not be read.' });
+    }
+    for (const file of skipped) refused.push({ imageId: null, name: file.name, reason: file.reason });
+    return refused;
+  },
+);
+
+/** Every file of this session that gave no image, in the order added (cards first, then skipped files). */
+export function selectRefusedFiles(state: LensState): RefusedFile[] {
+  return refusedFiles(state.imageIds, state.images, state.skippedFiles);
 }

@@ -3,10 +3,16 @@ import { plural } from '../state/imageFiles';
 import { DEFAULT_DUPLICATE_THRESHOLD } from '../state/searchSlice';
 import { useLensStore } from '../state/store';
 import { ExportButtons } from './ExportButtons';
+import { RefusedFiles } from './RefusedFiles';
+import { selectRefusedFiles } from '../state/selectors';
 
 /** What the grid is ranked by (click to clear), near-duplicates, export, and "Clear all". */
 export function ResultsToolbar() {
-  const count = useLensStore((state) => state.imageIds.length);
+  // Files that gave no image are counted apart (RefusedFiles), never as images.
+  const refusedCards = useLensStore(
+    (state) => selectRefusedFiles(state).filter((file) => file.imageId).length,
+  );
+  const count = useLensStore((state) => state.imageIds.length) - refusedCards;
   const selectedLabel = useLensStore(
     (state) => state.labels.find((label) => label.id === state.selectedLabelId) ?? null,
   );
@@ -51,6 +57,7 @@ export function ResultsToolbar() {
   return (
     <div className="toolbar">
       <h2 className="toolbar__title">{plural(count, 'image')}</h2>
+      <RefusedFiles />
       {order}
       <span className="toolbar__spacer" />
       <button
