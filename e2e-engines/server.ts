@@ -10,12 +10,12 @@ import { ROOT } from '../e2e/support/paths';
 
 export const BUILD_DIR = join(ROOT, 'test-results', 'engines-dist');
 
-export function buildApp(): void {
+export function buildApp(outDir = BUILD_DIR): void {
   // ENGINES_REUSE_BUILD=1 skips the build when one is there (for iterating on one scenario).
-  if (process.env.ENGINES_REUSE_BUILD === '1' && existsSync(join(BUILD_DIR, 'index.html'))) return;
+  if (process.env.ENGINES_REUSE_BUILD === '1' && existsSync(join(outDir, 'index.html'))) return;
   const result = spawnSync(
     'npx',
-    ['vite', 'build', '--outDir', BUILD_DIR, '--emptyOutDir', '--logLevel', 'warn'],
+    ['vite', 'build', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'warn'],
     {
       cwd: ROOT,
       stdio: 'inherit',
@@ -41,11 +41,11 @@ export interface Preview {
 }
 
 /** `vite preview` of the build on a free port; resolves once it answers. */
-export async function startPreview(): Promise<Preview> {
+export async function startPreview(outDir = BUILD_DIR): Promise<Preview> {
   const port = await freePort();
   const child: ChildProcess = spawn(
     'npx',
-    ['vite', 'preview', '--outDir', BUILD_DIR, '--host', '127.0.0.1', '--port', String(port), '--strictPort'],
+    ['vite', 'preview', '--outDir', outDir, '--host', '127.0.0.1', '--port', String(port), '--strictPort'],
     { cwd: ROOT, stdio: 'ignore', detached: true },
   );
   const url = `http://127.0.0.1:${port}/`;
