@@ -16,6 +16,7 @@ import { ROOT } from '../e2e/support/paths';
 import { CORS_HEADERS } from '../e2e/support/modelServer';
 import type { EngineDriver } from './driver';
 import { poll, snapshot } from './lens';
+import { openModels } from './scenarios';
 
 /** Written by the Python tests (models/tests): `manifest.json` plus each variant's graphs. */
 export const B16_DIR = join(ROOT, 'models', '.artifacts', 'eva02-b16-random');
@@ -100,14 +101,7 @@ export async function serveB16(files: readonly string[]): Promise<FileServer> {
  * Returns the wall time from the pick to "stored" (reading, checking every file's size and hash, writing).
  */
 export async function importB16(driver: EngineDriver, model: B16Model, serverUrl: string): Promise<number> {
-  await driver.click({ button: 'Models' });
-  await poll(
-    'the Models dialog',
-    () =>
-      driver.evaluate(() => Boolean(document.querySelector('input[aria-label="Import model folder"]')), null),
-    (open) => open,
-    15_000,
-  );
+  await openModels(driver);
   // The page fetches the files first (not timed): what is timed is the app's import, from the pick on.
   await driver.evaluate(
     async ({ files, base }: { files: string[]; base: string }) => {

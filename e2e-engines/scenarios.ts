@@ -3,14 +3,13 @@
  * WebKitGTK. Each takes a fresh browser profile; what it learns about the engine goes into `facts`, which the suite
  * writes to test-results/engines/<engine>.json (the source of the README's browser table).
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
+import { makeAwkwardFiles } from '../e2e/support/awkwardFiles';
 import { ROOT } from '../e2e/support/paths';
 import { expectedTop1, reference, sampleLabels, samples } from '../e2e/support/reference';
-import type { EngineDriver, EngineName, PageFile } from './driver';
+import type { EngineDriver, EngineName } from './driver';
 import {
   dropFiles,
   readCards,
@@ -173,40 +172,11 @@ async function clearLabels(driver: EngineDriver): Promise<void> {
 }
 
 const AWKWARD_LABELS = ['red star', 'blue star', 'green heart'];
-const TYPES: Record<string, string> = {
-  png: 'image/png',
-  jpg: 'image/jpeg',
-  gif: 'image/gif',
-  webp: 'image/webp',
-  avif: 'image/avif',
-  heic: 'image/heic',
-};
-
-/** The awkward and hostile files of e2e/bad-images.spec.ts, made by its own script. */
-function awkwardFiles(): PageFile[] {
-  const dir = mkdtempSync(join(tmpdir(), 'eva-lens-engines-'));
-  try {
-    const names = execFileSync('/usr/bin/python3', ['e2e/support/make_image_fixtures.py', dir], {
-      cwd: ROOT,
-      encoding: 'utf8',
-    })
-      .trim()
-      .split('\n');
-    return names.map((name) => ({
-      name,
-      type: TYPES[name.split('.').pop()!] ?? '',
-      base64: readFileSync(join(dir, name)).toString('base64'),
-    }));
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
 const awkwardBatch: Scenario = {
   name: 'the awkward-files batch: each file classified or refused with its own message; the good files go on',
   timeoutMs: 240_000,
   async run({ driver, engine, url, facts, screen }) {
-    const files = awkwardFiles();
+    const files = makeAwkwardFiles();
     await driver.goto(url);
     await waitForModel(driver);
     await clearLabels(driver);
@@ -294,7 +264,8 @@ const DEMO_FILES = readdirSync(join(ROOT, 'public', 'models', 'eva-lens-demo')).
   (name) => !name.includes('.fp32.'),
 );
 
-async function openModels(driver: EngineDriver): Promise<void> {
+/** Opens the Models dialog and waits for its import input (also used by the B/16 benchmark). */
+export async function openModels(driver: EngineDriver): Promise<void> {
   await driver.click({ button: 'Models' });
   await poll(
     'the Models dialog',

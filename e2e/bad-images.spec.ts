@@ -2,10 +2,7 @@
  * Bad and hostile image files (issue #7, part 1), made at test time by e2e/support/make_image_fixtures.py from the
  * demo samples: each one is classified or refused with its own message, in one drop, while the good files go on.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { makeAwkwardFiles } from './support/awkwardFiles';
 import {
   dropFiles,
   expect,
@@ -83,30 +80,10 @@ const EXPECTED: Record<string, { top1: string } | { message: string } | { done: 
   'tall-strip.png': { done: true },
 };
 
-const TYPES: Record<string, string> = {
-  png: 'image/png',
-  jpg: 'image/jpeg',
-  gif: 'image/gif',
-  webp: 'image/webp',
-  avif: 'image/avif',
-  heic: 'image/heic',
-};
-
-let dir: string;
 let files: DropFile[];
 
 test.beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'eva-lens-bad-images-'));
-  const names = execFileSync('/usr/bin/python3', ['e2e/support/make_image_fixtures.py', dir], {
-    encoding: 'utf8',
-  })
-    .trim()
-    .split('\n');
-  files = names.map((name) => ({
-    name,
-    type: TYPES[name.split('.').pop()!] ?? '',
-    base64: readFileSync(join(dir, name)).toString('base64'),
-  }));
+  files = makeAwkwardFiles();
   // Named for something they are not, or not named at all (issue #18).
   files.push(
     { ...sampleFile('red-star.png'), name: 'noext', type: '' },
@@ -122,8 +99,6 @@ test.beforeAll(() => {
     ),
   );
 });
-
-test.afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 test('each awkward or hostile file is classified or refused with its own message; the good files go on', async ({
   page,
