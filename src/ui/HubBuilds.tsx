@@ -1,5 +1,6 @@
 import { HUB_BUILDS, type HubBuildEntry } from '../state/catalog';
-import { buildFromOfficialWeights, cancelTransfer, setHubServer } from '../state/modelLibrary';
+import { buildFromOfficialWeights, setHubServer } from '../state/modelLibrary';
+import { CancelBuildButton } from './CancelBuildButton';
 import type { TransferState } from '../state/modelLibrarySlice';
 import { useLensStore } from '../state/store';
 import type { IncompleteDownloadInfo, StoredModelInfo } from '../worker/protocol';
@@ -59,14 +60,7 @@ function HubBuildRow({
       {transfer && !isRunning && <TransferError transfer={transfer} keptBytes={keptBytes} />}
       <div className="model-row__actions">
         {isRunning ? (
-          <button
-            type="button"
-            className="button button--small"
-            aria-label={`Cancel building ${entry.name}`}
-            onClick={() => cancelTransfer(entry.id)}
-          >
-            Cancel
-          </button>
+          <CancelBuildButton id={entry.id} name={entry.name} />
         ) : (
           (!stored || resumable) &&
           (isOnline ? (

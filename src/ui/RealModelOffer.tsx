@@ -1,7 +1,8 @@
 import { useEffect } from 'react';
 import { buildTimeText, suggestedHubBuild } from '../state/catalog';
 import { getModelFromOfficialWeights, switchModel } from '../state/engineBridge';
-import { cancelTransfer, refreshStorage } from '../state/modelLibrary';
+import { refreshStorage } from '../state/modelLibrary';
+import { CancelBuildButton } from './CancelBuildButton';
 import { useLensStore } from '../state/store';
 import { formatSize } from './format';
 import { HubBuildSteps } from './HubBuildSteps';
@@ -46,14 +47,7 @@ export function RealModelOffer({ where }: { where: 'note' | 'models' }) {
       {isRunning ? (
         <div className="real-model__running">
           <HubBuildSteps label={`Building ${entry.name}`} transfer={transfer} />
-          <button
-            type="button"
-            className="button button--small"
-            aria-label={`Cancel building ${entry.name}`}
-            onClick={() => cancelTransfer(entry.id)}
-          >
-            Cancel
-          </button>
+          <CancelBuildButton id={entry.id} name={entry.name} />
         </div>
       ) : stored ? (
         <button
