@@ -17,6 +17,7 @@ import { ROOT } from '../e2e/support/paths';
 import { sampleLabels, samples } from '../e2e/support/reference';
 import { importB16, readB16, serveB16 } from './b16';
 import type { EngineDriver, EngineName } from './driver';
+import type { LensSnapshot } from './lens';
 import { launchEngine, stopWebKitService } from './engines';
 import {
   dropFiles,
@@ -76,6 +77,22 @@ function agentMemoryMb(driver: EngineDriver): Promise<number | null> {
     ]);
     return result ? Math.round(result.bytes / 1e5) / 10 : null;
   }, null);
+}
+
+/** What both cases record of a model: backend, load on a first visit and after a reload, per image, 1,000 labels. */
+function speedFacts(first: LensSnapshot, warm: LensSnapshot, times: number[], embedded: LensSnapshot) {
+  const model = warm.model!;
+  return {
+    backend: `${model.backend} ${model.dtype}, ${model.threads} thread${model.threads === 1 ? '' : 's'}`,
+    firstLoadMs: Math.round(first.model!.loadMs),
+    firstLoadStages: first.model!.loadStages,
+    reloadLoadMs: Math.round(model.loadMs),
+    reloadLoadStages: model.loadStages,
+    medianImageMs: Math.round(median(times)),
+    meanImageMs: Math.round(times.reduce((a, b) => a + b, 0) / times.length),
+    thousandLabelsMs: Math.round(embedded.labelEmbeddings!.ms),
+    thousandLabelsFromCache: embedded.labelEmbeddings!.fromCache,
+  };
 }
 
 const median = (values: number[]) => {
@@ -158,19 +175,10 @@ for (const engine of ENGINES) {
       await pasteLabels(driver, labels);
       const embedded = await waitForLabelEmbeddings(driver, labels, 300_000);
       await sample();
-      const model = warm.model!;
       results.push({
         engine,
         browser: driver.version,
-        backend: `${model.backend} ${model.dtype}, ${model.threads} thread${model.threads === 1 ? '' : 's'}`,
-        firstLoadMs: Math.round(first.model!.loadMs),
-        firstLoadStages: first.model!.loadStages,
-        reloadLoadMs: Math.round(model.loadMs),
-        reloadLoadStages: model.loadStages,
-        medianImageMs: Math.round(median(times)),
-        meanImageMs: Math.round(times.reduce((a, b) => a + b, 0) / times.length),
-        thousandLabelsMs: Math.round(embedded.labelEmbeddings!.ms),
-        thousandLabelsFromCache: embedded.labelEmbeddings!.fromCache,
+        ...speedFacts(first, warm, times, embedded),
         peakHeapMb: peak,
         storage: (await snapshot(driver)).storageKind,
       });
@@ -238,22 +246,13 @@ for (const engine of ENGINES) {
         await pasteLabels(driver, labels);
         const embedded = await waitForLabelEmbeddings(driver, labels, 900_000);
         await sample(true);
-        const model = warm.model!;
         b16Results.push({
           engine,
           model: b16.id,
           browser: driver.version,
-          backend: `${model.backend} ${model.dtype}, ${model.threads} thread${model.threads === 1 ? '' : 's'}`,
           importMs,
-          firstLoadMs: Math.round(first.model!.loadMs),
-          firstLoadStages: first.model!.loadStages,
-          reloadLoadMs: Math.round(model.loadMs),
-          reloadLoadStages: model.loadStages,
-          medianImageMs: Math.round(median(times)),
-          meanImageMs: Math.round(times.reduce((a, b) => a + b, 0) / times.length),
+          ...speedFacts(first, warm, times, embedded),
           images: times.length,
-          thousandLabelsMs: Math.round(embedded.labelEmbeddings!.ms),
-          thousandLabelsFromCache: embedded.labelEmbeddings!.fromCache,
           peakHeapMb: peak,
           // Sampled after the images and after the labels (not a continuous peak).
           agentMemoryMb: agentPeak,
