@@ -123,4 +123,49 @@ describe('fetchVerified', () => {
       fetchVerified('https://h/x', fakeFile('x.onnx'), { fetch: respond(null, 500) }),
     ).rejects.toThrow(/Could not download x\.onnx .*HTTP 500/);
   });
+
+  /** A server whose first `breaks` answers lose the connection after 30 bytes, then answers whole. */
+  function breaking(breaks: number): { fetch: FetchLike; calls: () => number } {
+    let calls = 0;
+    const fetch: FetchLike = async () => {
+      calls++;
+      if (calls > breaks) return chunked([bytes])('u');
+      let sent = false;
+      return new Response(
+        new ReadableStream<Uint8Array>({
+          pull(controller) {
+            if (sent) controller.error(new TypeError('network error'));
+            else controller.enqueue(bytes.slice(0, 30));
+            sent = true;
+          },
+        }),
+      );
+    };
+    return { fetch, calls: () => calls };
+  }
+
+  it('fetches again when the connection breaks (a first visit while the service worker precaches)', async () => {
+    const file = fakeFile('x.onnx', 100, await sha256Hex(bytes));
+    const server = breaking(2);
+    const result = await fetchVerified('u', file, { fetch: server.fetch });
+    expect(Array.from(result)).toEqual(Array.from(bytes));
+    expect(server.calls()).toBe(3);
+  });
+
+  it('gives up after three broken connections, and never retries a wrong checksum', async () => {
+    const file = fakeFile('x.onnx', 100, await sha256Hex(bytes));
+    const server = breaking(3);
+    await expect(fetchVerified('u', file, { fetch: server.fetch })).rejects.toThrow(
+      /The download of x\.onnx was interrupted/,
+    );
+    expect(server.calls()).toBe(3);
+    let checksumCalls = 0;
+    const wrong = fakeFile('x.onnx', 100, '0'.repeat(64));
+    const counting: FetchLike = async (...args) => {
+      checksumCalls++;
+      return chunked([bytes])(...args);
+    };
+    await expect(fetchVerified('u', wrong, { fetch: counting })).rejects.toThrow(/checksum/);
+    expect(checksumCalls).toBe(1);
+  });
 });

@@ -63,12 +63,36 @@ export async function fetchVerified(
   file: ManifestFile,
   options: { fetch?: FetchLike; onProgress?: DownloadProgress; signal?: AbortSignal } = {},
 ): Promise<Uint8Array> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fetchVerifiedOnce(url, file, options);
+    } catch (error) {
+      // A connection that broke is worth another GET (seen on a first visit in Chromium: the text graph fetched while
+      // the service worker precaches the same file fails with net::ERR_CACHE_WRITE_FAILURE, 2 of 4 fresh profiles);
+      // a wrong status, size or checksum is not.
+      if (!(error instanceof InterruptedDownload) || attempt >= NETWORK_TRIES || options.signal?.aborted)
+        throw error;
+    }
+  }
+}
+
+/** Tries for a served file whose connection breaks (the first plus two more). */
+const NETWORK_TRIES = 3;
+
+/** A fetch or body read that failed in the network, not on what the server sent. */
+class InterruptedDownload extends ModelFileError {}
+
+async function fetchVerifiedOnce(
+  url: string,
+  file: ManifestFile,
+  options: { fetch?: FetchLike; onProgress?: DownloadProgress; signal?: AbortSignal },
+): Promise<Uint8Array> {
   const fetchFn = options.fetch ?? fetch;
   let response: Response;
   try {
     response = await fetchFn(url, options.signal ? { signal: options.signal } : undefined);
   } catch (error) {
-    throw new ModelFileError(
+    throw new InterruptedDownload(
       `Could not download ${file.path} (${describeError(error)}). Check the connection and retry.`,
     );
   }
@@ -137,7 +161,7 @@ async function readBody(
     }
   } catch (error) {
     if (error instanceof ModelFileError) throw error;
-    throw new ModelFileError(
+    throw new InterruptedDownload(
       `The download of ${file.path} was interrupted (${describeError(error)}). Retry.`,
     );
   }
