@@ -14,6 +14,15 @@ export function sampleFile(name: string): PageFile {
   return { name, type: 'image/png', base64: readFileSync(join(SAMPLES_DIR, name)).toString('base64') };
 }
 
+/** `promise`, or a rejection after `ms`: one read that never answers (a page torn down under it) must not stall a poll. */
+function withinMs<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: the page did not answer within ${ms / 1000} s`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 /** Polls `read` until `accept` holds; fails with the last value seen (the app's own words) when time runs out. */
 export async function poll<T>(
   what: string,
@@ -25,7 +34,7 @@ export async function poll<T>(
   let last: T | undefined;
   for (;;) {
     try {
-      last = await read();
+      last = await withinMs(read(), Math.max(5_000, Math.min(60_000, deadline - Date.now())), what);
     } catch (error) {
       // A page that is navigating (a reload, "Forget everything") cannot answer yet: try again.
       if (Date.now() > deadline) throw error;

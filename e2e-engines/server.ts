@@ -66,7 +66,16 @@ export async function startPreview(outDir = BUILD_DIR): Promise<Preview> {
       if (child.exitCode !== null || !child.pid) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));
       process.kill(-child.pid, 'SIGTERM');
+      // A server that does not stop on SIGTERM within 10 s is killed, so a scenario never waits on it forever.
+      const killed = setTimeout(() => {
+        try {
+          process.kill(-child.pid!, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }, 10_000);
       await exited;
+      clearTimeout(killed);
     },
   };
 }

@@ -76,12 +76,37 @@ test.describe('with the service worker', () => {
 
   test('"EVA Lens now works offline." closes by itself', async ({ page }) => {
     test.setTimeout(180_000);
+    // The notice comes once the service worker has precached the app, which may be before or after the model is
+    // ready on a loaded machine, and it leaves 6 s later: a recorder installed before the page runs notes when it
+    // appears and when it goes, so the test cannot miss a notice that came and went while it waited.
+    await page.addInitScript(() => {
+      const seen: { shownAt: number | null; hiddenAt: number | null } = { shownAt: null, hiddenAt: null };
+      (window as unknown as { __offlineNotice: typeof seen }).__offlineNotice = seen;
+      const isShown = () =>
+        [...document.querySelectorAll('[role="status"]')].some((el) =>
+          el.textContent?.includes('EVA Lens now works offline.'),
+        );
+      new MutationObserver(() => {
+        const shown = isShown();
+        if (shown && seen.shownAt === null) seen.shownAt = performance.now();
+        if (!shown && seen.shownAt !== null && seen.hiddenAt === null) seen.hiddenAt = performance.now();
+      }).observe(document, { childList: true, subtree: true, characterData: true });
+    });
     await page.goto('/');
     await waitForModel(page);
-    const toast = page.getByRole('status').filter({ hasText: 'EVA Lens now works offline.' });
-    await expect(toast).toBeVisible({ timeout: 120_000 });
-    const shown = Date.now();
-    await expect(toast).toBeHidden({ timeout: 15_000 });
-    recordMeasurement('offline toast shown for', { seconds: (Date.now() - shown) / 1000 });
+    const notice = () =>
+      page.evaluate(
+        () => (window as unknown as { __offlineNotice: { shownAt: number | null; hiddenAt: number | null } })
+          .__offlineNotice,
+      );
+    await expect.poll(async () => (await notice()).shownAt, { timeout: 120_000 }).not.toBeNull();
+    await expect.poll(async () => (await notice()).hiddenAt, { timeout: 20_000 }).not.toBeNull();
+    const { shownAt, hiddenAt } = await notice();
+    const seconds = (hiddenAt! - shownAt!) / 1000;
+    recordMeasurement('offline toast shown for', { seconds });
+    // It closes by itself after about 6 s (OFFLINE_READY_MS), not at once and not never.
+    expect(seconds).toBeGreaterThan(4);
+    expect(seconds).toBeLessThan(15);
+    await expect(page.getByRole('status').filter({ hasText: 'EVA Lens now works offline.' })).toHaveCount(0);
   });
 });
