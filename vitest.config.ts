@@ -8,5 +8,9 @@ export default defineConfig({
     exclude: ['e2e/**', 'node_modules/**', 'dist/**'],
     // The build machine is small; one worker keeps test runs from competing with model training.
     maxWorkers: 1,
+    // Headroom for a loaded 2-core machine (Vitest's 5 s default failed tests that take 1 s on a quiet one);
+    // heavy tests (model builds, parity runs) set their own, longer limits.
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
   },
 });

@@ -1,6 +1,6 @@
 /// <reference lib="webworker" />
 // One bench case per worker: the page starts a fresh worker for each request and terminates it after the reply.
-import { describeError } from '../src/engine/errors';
+import { describeError } from '../src/core/errors';
 import { runMatmulCase } from './matmulCase';
 import { recordWasmMemories } from './memoryProbe';
 import { runModelCase } from './modelCase';

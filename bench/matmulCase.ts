@@ -4,8 +4,8 @@
  * with the toolchain's quantizers; every format gets the same weights and input, so each output is also compared
  * with fp32's.
  */
-import { OrtLoader, importBrowserOrt } from '../src/engine/backend';
-import { cosineSimilarity } from '../src/engine/ranking';
+import { OrtLoader, importBrowserOrt } from '../src/engine/inference/backend';
+import { cosineSimilarity } from '../src/core/ranking';
 import type { MatmulCaseRequest, MatmulCaseResult } from './protocol';
 import { summarizeRuns, timeRuns } from './stats';
 

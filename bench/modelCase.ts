@@ -3,21 +3,21 @@
  * TextEmbedder), so the numbers are the app's: cold start, image-tower latency and batch throughput, and the
  * text tower over a label list at real length and padded to the context length.
  */
-import { OrtLoader, detectCapabilities, importBrowserOrt } from '../src/engine/backend';
-import type { ManifestFile, ModelManifest } from '../src/engine/manifest';
-import { fetchVerified, loadManifest, resolveModelFileUrl } from '../src/engine/manifestLoader';
-import { probePixelValues } from '../src/engine/probe';
-import { cosineSimilarity, l2Normalize } from '../src/engine/ranking';
+import { OrtLoader, detectCapabilities, importBrowserOrt } from '../src/engine/inference/backend';
+import type { ManifestFile, ModelManifest } from '../src/core/manifest';
+import { fetchVerified, loadManifest, resolveModelFileUrl } from '../src/engine/library/manifestLoader';
+import { probePixelValues } from '../src/engine/inference/probe';
+import { cosineSimilarity, l2Normalize } from '../src/core/ranking';
 import {
   createSessions,
   releaseSessions,
   runImageTower,
   runTextTower,
   type ModelSessions,
-} from '../src/engine/sessions';
-import { fillTemplate } from '../src/engine/templates';
-import { TextEmbedder } from '../src/engine/textEmbedder';
-import { ClipTokenizer } from '../src/engine/tokenizer';
+} from '../src/engine/inference/sessions';
+import { fillTemplate } from '../src/core/templates';
+import { TextEmbedder } from '../src/engine/text/textEmbedder';
+import { ClipTokenizer } from '../src/engine/text/tokenizer';
 import { readMemory } from './memoryProbe';
 import type { ModelCaseRequest, ModelCaseResult, TextBatchTiming } from './protocol';
 import { summarizeRuns, timeRuns } from './stats';

@@ -3,8 +3,8 @@
  * resize, crop and normalisation), timed per image. The same function runs in a worker (where the app does it)
  * and on the page's main thread (the baseline's way, which blocks the UI for as long).
  */
-import { decodeImageFile } from '../src/engine/decode';
-import { preprocessImage } from '../src/engine/preprocess';
+import { decodeImageFile } from '../src/engine/image/decode';
+import { preprocessImage } from '../src/engine/image/preprocess';
 import type { PreprocessCaseRequest, PreprocessCaseResult } from './protocol';
 import { median } from './stats';
 

@@ -3,7 +3,7 @@
  * dedicated worker (as the app runs its engine), so each case starts a new WebAssembly runtime: its session
  * times are cold starts and its WASM memory is its own.
  */
-import type { Backend, Dtype } from '../src/engine/manifest';
+import type { Backend, Dtype } from '../src/core/manifest';
 
 /** onnxruntime-web settings shared by every case. */
 export interface OrtCaseSettings {

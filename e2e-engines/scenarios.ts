@@ -221,7 +221,7 @@ function escape(text: string): string {
  */
 function awkwardOutcomes(engine: EngineName): Record<string, RegExp> {
   const refused = (text: string) => new RegExp(`^refused: ${escape(text)}`);
-  // The wording is the app's (src/engine/decode.ts) and is being reworded; the test holds what it must say.
+  // The wording is the app's (src/engine/image/decode.ts) and is being reworded; the test holds what it must say.
   const decodeError = (name: string, kind: string) =>
     new RegExp(`^refused: ${escape(name)} is a .*${kind}.*(damaged|cut)`);
   const common: Record<string, RegExp> = {

@@ -2,7 +2,7 @@
  * Small untruths (issue #18, area 3), each checked where the person reads it: the demo model's speed in Models is
  * the time measured on this device (the status bar's number), Help's "good match" cosines are the ones the model in
  * use gives these images, "Try the samples" asks before replacing the person's labels, and "works offline" closes
- * itself. (One "best here" variant: src/ui/ModelRow.test.tsx; the export's name: src/state/exportName.test.ts.)
+ * itself. (One "best here" variant: src/ui/models/ModelRow.test.tsx; the export's name: src/state/exportName.test.ts.)
  */
 import { expect, readCards, test, typeLabels, waitForImagesSettled, waitForModel } from './support/lens';
 import { trySamples } from './support/classifyFlow';
@@ -96,8 +96,9 @@ test.describe('with the service worker', () => {
     await waitForModel(page);
     const notice = () =>
       page.evaluate(
-        () => (window as unknown as { __offlineNotice: { shownAt: number | null; hiddenAt: number | null } })
-          .__offlineNotice,
+        () =>
+          (window as unknown as { __offlineNotice: { shownAt: number | null; hiddenAt: number | null } })
+            .__offlineNotice,
       );
     await expect.poll(async () => (await notice()).shownAt, { timeout: 120_000 }).not.toBeNull();
     await expect.poll(async () => (await notice()).hiddenAt, { timeout: 20_000 }).not.toBeNull();

@@ -1,6 +1,6 @@
 /**
  * Single-label and multi-label modes, and "none of these" (issue #8, part 4). The expected outcomes are computed
- * here from the embeddings the page reports, with the formulas of src/engine/labelDecisions.ts written out again,
+ * here from the embeddings the page reports, with the formulas of src/core/labelDecisions.ts written out again,
  * so the test checks the page's maths and what the cards show.
  */
 import { readFileSync } from 'node:fs';

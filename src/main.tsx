@@ -2,7 +2,7 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { loadModel } from './state/engineBridge';
 import { installTestHook } from './state/testHook';
-import { App } from './ui/App';
+import { App } from './ui/shell/App';
 import './ui/styles.css';
 
 /**

@@ -1,4 +1,4 @@
-"""The model manifest: the one JSON file the app reads to know a model (schema: ``src/engine/manifest.ts``)."""
+"""The model manifest: the one JSON file the app reads to know a model (schema: ``src/core/manifest.ts``)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ DTYPES: dict[str, dict] = {
 
 
 def probe_pixel_values(size: int) -> np.ndarray:
-    """The generated probe image [1, 3, size, size] float32 (matches ``src/engine/probe.ts`` bit for bit)."""
+    """The generated probe image [1, 3, size, size] float32 (matches ``src/engine/inference/probe.ts`` bit for bit)."""
     c, y, x = np.meshgrid(np.arange(3), np.arange(size), np.arange(size), indexing="ij")
     values = ((c * 37 + y * 11 + x * 7) % 23).astype(np.float32) / np.float32(11) - np.float32(1)
     return values[None].astype(np.float32)

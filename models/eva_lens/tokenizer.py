@@ -14,7 +14,7 @@ NFC. The Hugging Face ``tokenizer.json`` that openai/clip-vit-base-patch32 ships
 normalizer is NFC + whitespace + lowercase), so NFC cleaning is what every runtime of this project can reproduce.
 
 ``build_tokenizer_json`` writes that Hugging Face format (the layout of ``transformers``' ``CLIPConverter``), which
-``src/engine/tokenizer.ts`` loads with ``@huggingface/tokenizers``. ``models/tests/fixtures/tokenizer_cases.json``
+``src/engine/text/tokenizer.ts`` loads with ``@huggingface/tokenizers``. ``models/tests/fixtures/tokenizer_cases.json``
 holds reference ids for a few hundred strings so the browser tokenizer can be checked against this module.
 
 Regenerate both files with::
@@ -317,7 +317,7 @@ def export_tokenizer(model_dir: Path | str, bpe_gz_path: Path | str = DEFAULT_BP
 
 
 def browser_entity_names() -> list[str]:
-    """Named HTML entities ``src/engine/tokenizer.ts`` decodes: the 252 of HTML 4, ``apos``, and the upper-case
+    """Named HTML entities ``src/engine/text/tokenizer.ts`` decodes: the 252 of HTML 4, ``apos``, and the upper-case
     legacy forms (``AMP``…); values as in HTML 5. Python decodes all 2,231 HTML 5 names; the fixture covers these."""
     legacy = {name for name in html5 if not name.endswith(";")}
     return sorted(set(name2codepoint) | {"apos"} | legacy)

@@ -1,5 +1,5 @@
 """Tests of the preprocessing reference (models/eva_lens/preprocess.py); the TypeScript port is checked against its
-fixtures in src/engine/preprocess.test.ts."""
+fixtures in src/engine/image/preprocess.test.ts."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@
  * sizes) live here as data; where the files come from is a base URL (build-time `VITE_MODEL_BASE_URL`, changeable
  * in the picker), so no model URL is written into the engine.
  */
-import type { Backend, Dtype } from '../engine/manifest';
+import type { Backend, Dtype } from '../core/manifest';
 
 export interface CatalogVariant {
   dtype: Dtype;

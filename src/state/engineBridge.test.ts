@@ -16,7 +16,7 @@ import { CANCELLED_MESSAGE, IMAGES_PER_REQUEST } from './imagePipeline';
 import { resetStore } from './resetStore.testing';
 import { selectTopLabels } from './selectors';
 import { useLensStore } from './store';
-import type { EmbedLabelsResult } from '../worker/protocol';
+import type { EmbedLabelsResult } from '../core/protocol';
 
 const state = () => useLensStore.getState();
 let engine: FakeEngine;

@@ -2,8 +2,8 @@
  * Every action that involves the worker, callable from anywhere without hooks (zustand's "actions outside the
  * store"). Components call these; worker results reach the store only through here.
  */
-import { describeError } from '../engine/errors';
-import type { BackendPreference, LoadedModel } from '../worker/protocol';
+import { describeError } from '../core/errors';
+import type { BackendPreference, LoadedModel } from '../core/protocol';
 import {
   bridgeConfig,
   configureBridge,
@@ -11,7 +11,7 @@ import {
   getEngine,
   resetBridgeConfig,
   setBackendChangeListener,
-} from './engineConnection';
+} from './workerClient';
 import {
   addImageFiles,
   cancelImages,
@@ -26,15 +26,16 @@ import {
 import { embedLabelsNow, resetLabelPipeline, scheduleLabelEmbedding } from './labelPipeline';
 import { plural } from './imageFiles';
 import { loadPreset } from './presets';
+import { resetDuplicatesPipeline } from './duplicatesPipeline';
 import { refreshSearch, resetSearchPipeline } from './searchPipeline';
 import { DEMO_MODEL_ID, type HubBuildEntry } from './catalog';
-import { buildFromOfficialWeights, sourceFor } from './modelLibrary';
+import { buildFromOfficialWeights, sourceFor } from './modelTransfers';
 import { fetchSampleSet, type SampleSet } from './samples';
 import type { ReplacedLabels } from './labelsSlice';
 import { useLensStore } from './store';
 
 export type { AddFilesSummary } from './imagePipeline';
-export type { LensEngine, BridgeConfig } from './engineConnection';
+export type { LensEngine, BridgeConfig } from './workerClient';
 
 let modelLoad: Promise<void> | null = null;
 
@@ -74,14 +75,14 @@ async function runModelLoad(): Promise<void> {
 async function loadWithFallback(id: string): Promise<LoadedModel> {
   const backend = useLensStore.getState().backendPreference;
   try {
-    return await getEngine().loadModel({ source: sourceFor(id), backend });
+    return await getEngine().call('loadModel', { source: sourceFor(id), backend });
   } catch (error) {
     const isGone =
       error instanceof Error && error.name === 'ManifestError' && sourceFor(id).kind === 'stored';
     if (!isGone) throw error;
     useLensStore.getState().pushNotice(`${describeError(error)} Using the demo model instead.`, 'error');
     useLensStore.getState().setActiveModelId(DEMO_MODEL_ID);
-    return getEngine().loadModel({ source: sourceFor(DEMO_MODEL_ID), backend });
+    return getEngine().call('loadModel', { source: sourceFor(DEMO_MODEL_ID), backend });
   }
 }
 
@@ -236,6 +237,7 @@ export function resetEngineBridge(): void {
   resetImagePipeline();
   resetLabelPipeline();
   resetSearchPipeline();
+  resetDuplicatesPipeline();
   disposeEngine();
   resetBridgeConfig();
   modelLoad = null;

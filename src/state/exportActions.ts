@@ -2,7 +2,7 @@
  * The Export actions: results as CSV or JSON downloads, and "Sort into folders" (into a picked folder where the
  * File System Access API exists, else a zip download). Each one says in a notice what it did.
  */
-import { describeError } from '../engine/errors';
+import { describeError } from '../core/errors';
 import { folderPlan, resultsCsv, resultsJson } from '../export/results';
 import { writeIntoDirectory, zipOfPlan, type DirectoryLike } from '../export/sortIntoFolders';
 import { plural } from './imageFiles';

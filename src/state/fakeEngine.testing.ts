@@ -1,8 +1,7 @@
 /** A stand-in for the worker client in unit tests: answers instantly and lets the test decide when images finish. */
 import { vi, type Mock } from 'vitest';
-import type { ModelManifest } from '../engine/manifest';
+import type { ModelManifest } from '../core/manifest';
 import type {
-  BackendChangedEvent,
   EmbedImagesParams,
   EmbedImagesResult,
   EmbedLabelsParams,
@@ -11,16 +10,21 @@ import type {
   ImageFailedEvent,
   LoadedModel,
   LoadModelParams,
-  LoadProgressEvent,
   BuildFromHubParams,
   DownloadModelParams,
   ImportModelParams,
   ModelTransferEvent,
+  PageEvent,
+  RequestEventMap,
+  RequestMap,
+  RequestType,
+  RunningRequestType,
   StorageReport,
   StoredModelInfo,
-} from '../worker/protocol';
-import { CancelledError } from '../engine/errors';
-import type { LensEngine } from './engineConnection';
+} from '../core/protocol';
+import type { CancellableRequest } from '../worker/engineClient';
+import { CancelledError } from '../core/errors';
+import type { LensEngine } from './workerClient';
 
 export const DIM = 3;
 export const LOGIT_SCALE = 100;
@@ -93,9 +97,26 @@ export interface ImageRequest {
   finish(): void;
 }
 
+/** The fake's answer to each quick request, typed from the protocol so a request added there must be faked here. */
+type CallTable = {
+  [K in Exclude<RequestType, RunningRequestType>]: (
+    params: RequestMap[K]['params'],
+  ) => Promise<RequestMap[K]['result']>;
+};
+
+/** The fake's start of each running request, hearing its own events. */
+type StartTable = {
+  [K in RunningRequestType]: (
+    params: RequestMap[K]['params'],
+    onEvent: (event: RequestEventMap[K]) => void,
+  ) => CancellableRequest<RequestMap[K]['result']>;
+};
+
+type TransferKind = 'download' | 'import' | 'build';
+
 export class FakeEngine implements LensEngine {
   imageRequests: ImageRequest[] = [];
-  listeners = new Set<(e: LoadProgressEvent | BackendChangedEvent) => void>();
+  listeners = new Set<(e: PageEvent) => void>();
   loadModel = vi.fn(async (_params: LoadModelParams): Promise<LoadedModel> => fakeLoadedModel());
   embedLabels = vi.fn(async ({ labels }: EmbedLabelsParams): Promise<EmbedLabelsResult> => ({
     embeddings: Float32Array.from(labels.flatMap((label) => [...colourVector(label)])),
@@ -108,7 +129,7 @@ export class FakeEngine implements LensEngine {
   /** What "storage" holds; downloads and imports add to it when the test finishes them. */
   stored: StoredModelInfo[] = [];
   transfers: {
-    kind: 'download' | 'import' | 'build';
+    kind: TransferKind;
     params: DownloadModelParams | ImportModelParams | BuildFromHubParams;
     onProgress: (e: ModelTransferEvent) => void;
     done: Deferred<StoredModelInfo>;
@@ -129,21 +150,50 @@ export class FakeEngine implements LensEngine {
   clearEmbeddingCache = vi.fn(async () => ({ removed: 0 }));
   forgetEverything = vi.fn(async () => ({ models: 0, images: 0 }));
   simulateGpuLoss = vi.fn(async () => ({ destroyed: false }));
+  nearDuplicates = vi.fn(async () => ({ groups: [] }));
 
-  downloadModel(params: DownloadModelParams, onProgress: (e: ModelTransferEvent) => void) {
-    return this.startTransfer('download', params, onProgress);
+  private readonly calls: CallTable = {
+    loadModel: (params) => this.loadModel(params),
+    embedLabels: (params) => this.embedLabels(params),
+    cancel: async () => ({ cancelled: false }),
+    dispose: async () => null,
+    listStoredModels: () => this.listStoredModels(),
+    deleteStoredModel: ({ modelId }) => this.deleteStoredModel(modelId),
+    embeddingCacheInfo: () => this.embeddingCacheInfo(),
+    clearEmbeddingCache: () => this.clearEmbeddingCache(),
+    forgetEverything: () => this.forgetEverything(),
+    simulateGpuLoss: () => this.simulateGpuLoss(),
+    nearDuplicates: () => this.nearDuplicates(),
+  };
+
+  private readonly starts: StartTable = {
+    embedImages: (params, onEvent) =>
+      this.embedImages(params, {
+        image: (event) => onEvent(event),
+        failed: (event) => onEvent(event),
+      }),
+    downloadModel: (params, onEvent) => this.startTransfer('download', params, onEvent),
+    importModel: (params, onEvent) => this.startTransfer('import', params, onEvent),
+    buildModelFromHub: (params, onEvent) => this.startTransfer('build', params, onEvent),
+  };
+
+  call<K extends RequestType>(type: K, params: RequestMap[K]['params']): Promise<RequestMap[K]['result']> {
+    const answer = this.calls[type as Exclude<RequestType, RunningRequestType>] as
+      ((params: RequestMap[K]['params']) => Promise<RequestMap[K]['result']>) | undefined;
+    if (!answer) throw new Error(`FakeEngine: '${type}' is a running request; use start().`);
+    return answer(params);
   }
 
-  importModel(params: ImportModelParams, onProgress: (e: ModelTransferEvent) => void) {
-    return this.startTransfer('import', params, onProgress);
-  }
-
-  buildModelFromHub(params: BuildFromHubParams, onProgress: (e: ModelTransferEvent) => void) {
-    return this.startTransfer('build', params, onProgress);
+  start<K extends RunningRequestType>(
+    type: K,
+    params: RequestMap[K]['params'],
+    onEvent: (event: RequestEventMap[K]) => void,
+  ): CancellableRequest<RequestMap[K]['result']> {
+    return (this.starts[type] as StartTable[K])(params, onEvent);
   }
 
   private startTransfer(
-    kind: 'download' | 'import' | 'build',
+    kind: TransferKind,
     params: DownloadModelParams | ImportModelParams | BuildFromHubParams,
     onProgress: (e: ModelTransferEvent) => void,
   ) {
@@ -153,7 +203,7 @@ export class FakeEngine implements LensEngine {
     return { done: done.promise, cancel };
   }
 
-  embedImages(
+  private embedImages(
     params: EmbedImagesParams,
     on: ImageRequest['on'],
   ): { done: Promise<EmbedImagesResult>; cancel(): void } {
@@ -183,12 +233,12 @@ export class FakeEngine implements LensEngine {
     return { done: done.promise, cancel: request.cancel };
   }
 
-  onEvent(listener: (e: LoadProgressEvent | BackendChangedEvent) => void): () => void {
+  onEvent(listener: (e: PageEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
 
-  emit(event: LoadProgressEvent | BackendChangedEvent): void {
+  emit(event: PageEvent): void {
     for (const listener of this.listeners) listener(event);
   }
 }

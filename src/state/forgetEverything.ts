@@ -4,8 +4,8 @@
  * next start is a first visit. The service worker's copy of the app itself stays: it holds no personal data and keeps
  * the app working offline.
  */
-import type { ForgetEverythingResult } from '../worker/protocol';
-import { getEngine } from './engineConnection';
+import type { ForgetEverythingResult } from '../core/protocol';
+import { getEngine } from './workerClient';
 import { useLensStore } from './store';
 
 /** Keys of this app in Web Storage (the store's own key and small flags like the isolation reload). */
@@ -21,7 +21,7 @@ function removeOwnKeys(storage: Storage | undefined): void {
  * otherwise save labels anew). The caller reloads the page.
  */
 export async function forgetEverything(): Promise<ForgetEverythingResult> {
-  const result = await getEngine().forgetEverything();
+  const result = await getEngine().call('forgetEverything', {});
   useLensStore.persist.setOptions({
     storage: { getItem: () => null, setItem: () => undefined, removeItem: () => undefined },
   });

@@ -6,7 +6,7 @@ const IMAGE_EXTENSIONS = /\.(?:jpe?g|jfif|png|gif|webp|bmp|avif|heic|heif|ico|sv
 const NO_EXTENSION = /^[^.]+$/;
 
 /**
- * True for files the worker should look at: it decides by their first bytes (src/engine/imageHeader.ts) what they
+ * True for files the worker should look at: it decides by their first bytes (src/engine/image/imageHeader.ts) what they
  * are, so a PNG without an extension is classified and an HTML page named .jpg is named as a web page. Only files
  * that say they are something else (text/plain, application/pdf, a .docx) are skipped here, unread.
  */

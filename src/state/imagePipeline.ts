@@ -2,9 +2,9 @@
  * Sends queued images to the worker a few at a time and streams the results into the store. One request is in
  * flight at a time; files added meanwhile join the queue and the open run.
  */
-import { describeError } from '../engine/errors';
-import type { ImageEmbeddedEvent, ImageFailedEvent } from '../worker/protocol';
-import { bridgeConfig, getEngine } from './engineConnection';
+import { describeError } from '../core/errors';
+import type { ImageEmbeddedEvent, ImageFailedEvent } from '../core/protocol';
+import { bridgeConfig, getEngine } from './workerClient';
 import { createBatcher } from './frameBatcher';
 import { fileKeyOf, isImageFile, plural } from './imageFiles';
 import { CANCELLED_MESSAGE, type ImageResult, type NewImage, type SkippedFile } from './imagesSlice';
@@ -72,7 +72,8 @@ export function pumpImages(): void {
   if (!store.run.isRunning) store.addToRun(ids.length + queue.length, bridgeConfig.now());
   store.markImagesEmbedding(ids);
   const requestGeneration = generation;
-  const request = getEngine().embedImages(
+  const request = getEngine().start(
+    'embedImages',
     {
       images: ids.map((id) => ({
         imageId: id,
@@ -81,7 +82,7 @@ export function pumpImages(): void {
       })),
       thumbnailSize: THUMBNAIL_SIZE,
     },
-    { image: onEmbedded, failed: onFailed },
+    (event) => (event.type === 'imageEmbedded' ? onEmbedded(event) : onFailed(event)),
   );
   const settled = request.done
     .then(

@@ -2,9 +2,9 @@
  * Keeps the label embeddings in step with the labels and templates: edits are debounced, and when requests
  * overlap only the newest result is kept.
  */
-import { describeError } from '../engine/errors';
-import { normalizeTemplates } from '../engine/templates';
-import { bridgeConfig, getEngine } from './engineConnection';
+import { describeError } from '../core/errors';
+import { normalizeTemplates } from '../core/templates';
+import { bridgeConfig, getEngine } from './workerClient';
 import { useLensStore } from './store';
 
 let debounceTimer: ReturnType<typeof setTimeout> | null = null;
@@ -24,7 +24,7 @@ export async function embedLabelsNow(): Promise<void> {
   }
   store.startLabelEmbedding();
   try {
-    const result = await getEngine().embedLabels({
+    const result = await getEngine().call('embedLabels', {
       labels: labels.map((label) => label.text),
       templates: normalizeTemplates(store.templates),
     });

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { DEFAULT_TEMPLATES } from '../engine/templates';
+import { DEFAULT_TEMPLATES } from '../core/templates';
 import { UNDO_DEPTH } from './labelsSlice';
 import { mergePersisted, persistOptions } from './persistence';
 import { resetStore } from './resetStore.testing';

@@ -1,5 +1,5 @@
 import type { StateCreator } from 'zustand';
-import { DEFAULT_TEMPLATES } from '../engine/templates';
+import { DEFAULT_TEMPLATES } from '../core/templates';
 import type { LensState } from './store';
 
 export interface Label {

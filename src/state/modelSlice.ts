@@ -4,7 +4,7 @@ import type {
   BackendPreference,
   LoadedModel,
   LoadProgressEvent,
-} from '../worker/protocol';
+} from '../core/protocol';
 import type { LensState } from './store';
 
 /** One status instead of several booleans: a model is never "loading" and "ready" at once. */

@@ -1,5 +1,5 @@
 import { createJSONStorage, type PersistOptions, type StateStorage } from 'zustand/middleware';
-import type { BackendPreference } from '../worker/protocol';
+import type { BackendPreference } from '../core/protocol';
 import type { Label } from './labelsSlice';
 import type { ClassificationMode } from './modeSlice';
 import type { LensState } from './store';

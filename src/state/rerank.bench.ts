@@ -5,7 +5,7 @@
  * sorted by one label. Run with `npm run bench:rerank` (prints ms per full re-rank); not part of `npm test`.
  */
 import { bench, describe } from 'vitest';
-import { cosineScores, l2NormalizeRows, softmaxWithScale, topK } from '../engine/ranking';
+import { cosineScores, l2NormalizeRows, softmaxWithScale, topK } from '../core/ranking';
 
 const DIM = 768; // EVA02-CLIP-L/14; B/16 is 512
 const IMAGES = 1_000;

@@ -4,7 +4,7 @@ import { FakeEngine, colourVector, deferred } from './fakeEngine.testing';
 import { resetStore } from './resetStore.testing';
 import { searchImages } from './searchPipeline';
 import { useLensStore } from './store';
-import type { EmbedLabelsResult } from '../worker/protocol';
+import type { EmbedLabelsResult } from '../core/protocol';
 
 const state = () => useLensStore.getState();
 let engine: FakeEngine;

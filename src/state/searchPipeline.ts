@@ -4,8 +4,8 @@
  * is embedded as typed, without the label templates: a search is usually a phrase ("dog on a beach"), not a
  * class name.
  */
-import { describeError } from '../engine/errors';
-import { bridgeConfig, getEngine } from './engineConnection';
+import { describeError } from '../core/errors';
+import { bridgeConfig, getEngine } from './workerClient';
 import { useLensStore } from './store';
 
 let debounceTimer: ReturnType<typeof setTimeout> | null = null;
@@ -17,7 +17,7 @@ async function embedQueryNow(query: string): Promise<void> {
   if (store.modelStatus !== 'ready' || query.trim() === '') return;
   store.startQueryEmbedding();
   try {
-    const result = await getEngine().embedLabels({ labels: [query.trim()], templates: ['{}'] });
+    const result = await getEngine().call('embedLabels', { labels: [query.trim()], templates: ['{}'] });
     if (requestNumber !== latestRequest) return;
     useLensStore.getState().setQueryEmbedding({ query, vector: result.embeddings.slice(0, result.dim) });
   } catch (error) {

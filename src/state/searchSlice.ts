@@ -9,6 +9,12 @@ export interface QueryEmbedding {
 
 export type SearchStatus = 'idle' | 'embedding' | 'ready' | 'error';
 
+/** Images alike enough to count as near-duplicates: their ids, and how alike the least alike pair is. */
+export interface NearDuplicateGroup {
+  imageIds: string[];
+  weakestLink: number;
+}
+
 /**
  * What the grid is ordered by besides a label: a text search (live, by the cosine of each image to the query)
  * or an image (by image-to-image cosine). At most one of the two is active; choosing one clears the other.
@@ -24,6 +30,10 @@ export interface SearchSlice {
   similarToImageId: string | null;
   /** Near-duplicate finder: the cosine a pair needs to count as near-duplicates; null while it is closed. */
   duplicateThreshold: number | null;
+  /** The groups found in the worker for the last threshold and images asked about; null until the first answer. */
+  duplicateGroups: NearDuplicateGroup[] | null;
+  /** True while the worker compares the images (the groups shown are the previous answer). */
+  duplicatesPending: boolean;
 
   setSearchQuery(query: string): void;
   startQueryEmbedding(): void;
@@ -33,6 +43,7 @@ export interface SearchSlice {
   /** Ranks by `imageId`; the same image again (or null) goes back to the grid's usual order. */
   toggleSimilarTo(imageId: string | null): void;
   setDuplicateThreshold(threshold: number | null): void;
+  setDuplicateGroups(groups: NearDuplicateGroup[] | null, pending: boolean): void;
 }
 
 /** Where the near-duplicate finder starts: re-encoded or resized copies of one photo sit well above it. */
@@ -46,6 +57,8 @@ export const createSearchSlice: StateCreator<LensState, [], [], SearchSlice> = (
   searchThreshold: null,
   similarToImageId: null,
   duplicateThreshold: null,
+  duplicateGroups: null,
+  duplicatesPending: false,
 
   setSearchQuery: (query) =>
     set((state) => {
@@ -63,7 +76,13 @@ export const createSearchSlice: StateCreator<LensState, [], [], SearchSlice> = (
     set({ queryEmbedding: embedding, searchStatus: embedding ? 'ready' : 'idle', searchError: null }),
   setSearchError: (message) => set({ searchStatus: 'error', searchError: message }),
   setSearchThreshold: (threshold) => set({ searchThreshold: threshold }),
-  setDuplicateThreshold: (threshold) => set({ duplicateThreshold: threshold }),
+  setDuplicateThreshold: (threshold) =>
+    set(
+      threshold === null
+        ? { duplicateThreshold: null, duplicateGroups: null }
+        : { duplicateThreshold: threshold },
+    ),
+  setDuplicateGroups: (groups, pending) => set({ duplicateGroups: groups, duplicatesPending: pending }),
   toggleSimilarTo: (imageId) =>
     set((state) => {
       const next = imageId === null || state.similarToImageId === imageId ? null : imageId;

@@ -3,9 +3,9 @@
  * so they can never disagree with the embeddings they come from. Every selector returns the same reference for
  * the same inputs, as `useLensStore(selector)` requires.
  */
-import { cosineScores, softmaxWithScale, topK } from '../engine/ranking';
-import { independentProbabilities, labelCentroid, softmaxWithNone } from '../engine/labelDecisions';
-import { dot } from '../engine/similarity';
+import { cosineScores, softmaxWithScale, topK } from '../core/ranking';
+import { independentProbabilities, labelCentroid, softmaxWithNone } from '../core/labelDecisions';
+import { dot } from '../core/similarity';
 import { CANCELLED_MESSAGE, type ImageEntry } from './imagesSlice';
 import type { LabelEmbeddings } from './labelsSlice';
 import { DEFAULT_LABEL_THRESHOLD, type ClassificationMode } from './modeSlice';

@@ -2,7 +2,7 @@ import { create } from 'zustand';
 import { persist } from 'zustand/middleware';
 import { createImagesSlice, type ImagesSlice } from './imagesSlice';
 import { createLabelsSlice, type LabelsSlice } from './labelsSlice';
-import { createModelLibrarySlice, type ModelLibrarySlice } from './modelLibrarySlice';
+import { createModelLibrarySlice, type ModelLibrarySlice } from './storageSlice';
 import { createModeSlice, type ModeSlice } from './modeSlice';
 import { createModelSlice, type ModelSlice } from './modelSlice';
 import { createNoticesSlice, type NoticesSlice } from './noticesSlice';

@@ -5,7 +5,7 @@
  * so people using the app never get it. It offers no way to change state; its one action is a fault injection
  * (`simulateGpuLoss`) for the WebGPU fallback test.
  */
-import { getEngine } from './engineConnection';
+import { getEngine } from './workerClient';
 import { useLensStore, type LensState } from './store';
 
 export interface LensSnapshot {
@@ -153,7 +153,7 @@ export function installTestHook(): void {
     value: Object.freeze({
       snapshot: () => takeSnapshot(useLensStore.getState()),
       // Fault injection (the only thing here that acts): destroys the WebGPU device, as a driver reset would.
-      simulateGpuLoss: () => getEngine().simulateGpuLoss(),
+      simulateGpuLoss: () => getEngine().call('simulateGpuLoss', {}),
     }),
   });
 }

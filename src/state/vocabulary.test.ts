@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { validateManifest } from '../engine/manifestValidation';
+import { validateManifest } from '../engine/library/manifestValidation';
 import { BUILT_IN_CATALOG } from './catalog';
 import { modelInUseVocabulary, unknownWords, unknownWordsHint, vocabularySummary } from './vocabulary';
 

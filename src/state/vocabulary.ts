@@ -2,7 +2,7 @@
  * What a closed-vocabulary model (the demo: 8 colours × 6 shapes) can and cannot know, decided only from the
  * `vocabulary` its manifest carries, so no word list lives in code.
  */
-import type { ModelManifest, ModelVocabulary } from '../engine/manifest';
+import type { ModelManifest, ModelVocabulary } from '../core/manifest';
 
 /** Lower-case words of a label: letters (any script) and apostrophes; digits and punctuation split words. */
 function wordsOf(label: string): string[] {

@@ -4,8 +4,8 @@
  * `application/octet-stream` entries only (the model bytes), so small JSON records do not move the numbers a test
  * checks; a put beyond it fails with a QuotaExceededError as a browser's does.
  */
-import type { CacheLike, CacheStorageLike } from '../engine/cacheModelStore';
-import type { StorageSpace } from '../engine/modelStore';
+import type { CacheLike, CacheStorageLike } from '../engine/storage/cacheModelStore';
+import type { StorageSpace } from '../engine/storage/modelStore';
 
 interface Entry {
   body: Uint8Array<ArrayBuffer>;

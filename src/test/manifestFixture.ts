@@ -1,5 +1,5 @@
 /** A valid manifest for tests; pass overrides to break one field at a time. */
-import type { ManifestFile, ModelManifest } from '../engine/manifest';
+import type { ManifestFile, ModelManifest } from '../core/manifest';
 
 export function fakeFile(path: string, bytes = 10, sha256 = 'a'.repeat(64)): ManifestFile {
   return { path, bytes, sha256 };

@@ -4,8 +4,8 @@
  * (OPFS needs a browser and is covered by the e2e suite).
  */
 import { describe, expect, it } from 'vitest';
-import { ModelFileError, StorageFullError } from '../engine/errors';
-import type { ModelStore } from '../engine/modelStore';
+import { ModelFileError, StorageFullError } from '../core/errors';
+import type { ModelStore } from '../engine/storage/modelStore';
 import { makeManifest } from './manifestFixture';
 
 export interface StoreUnderTest {

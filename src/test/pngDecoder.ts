@@ -4,7 +4,7 @@
  * them, so tests can feed real PNG files through the app's preprocessing.
  */
 import { inflateSync } from 'node:zlib';
-import type { RgbaImage } from '../engine/rgbImage';
+import type { RgbaImage } from '../engine/image/rgbImage';
 
 const SIGNATURE = [137, 80, 78, 71, 13, 10, 26, 10];
 const CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };

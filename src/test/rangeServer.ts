@@ -3,9 +3,9 @@
  * 206 and a Content-Range (unless told to ignore ranges, as some hosts do), honours AbortSignal like a real fetch,
  * and logs every request with its Range header. Also builds a small model (manifest with real sha256) to serve.
  */
-import type { ManifestFile, ModelManifest } from '../engine/manifest';
-import { sha256Hex } from '../engine/manifestLoader';
-import type { RangeFetch } from '../engine/modelDownload';
+import type { ManifestFile, ModelManifest } from '../core/manifest';
+import { sha256Hex } from '../engine/library/manifestLoader';
+import type { RangeFetch } from '../engine/library/modelDownload';
 import { makeManifest } from './manifestFixture';
 
 export const SERVED_MANIFEST_URL = 'https://models.test/store-test/manifest.json';

@@ -2,14 +2,14 @@
  * An in-memory "server" holding a complete tiny model (manifest, tokenizer placeholder, ONNX files of two variants)
  * for engine tests, plus a fake tokenizer and a fake image decoder that work in Node.
  */
-import type { ManifestFile, ModelManifest } from '../engine/manifest';
-import { sha256Hex, type FetchLike } from '../engine/manifestLoader';
-import { probePixelValues } from '../engine/probe';
-import type { EncodedBatch } from '../engine/tokenizer';
-import type { PromptTokenizer } from '../engine/textEmbedder';
-import { ImageDecodeError } from '../engine/errors';
-import type { DecodedImage } from '../engine/decode';
-import type { RgbaImage } from '../engine/rgbImage';
+import type { ManifestFile, ModelManifest } from '../core/manifest';
+import { sha256Hex, type FetchLike } from '../engine/library/manifestLoader';
+import { probePixelValues } from '../engine/inference/probe';
+import type { EncodedBatch } from '../engine/text/tokenizer';
+import type { PromptTokenizer } from '../engine/text/textEmbedder';
+import { ImageDecodeError } from '../core/errors';
+import type { DecodedImage } from '../engine/image/decode';
+import type { RgbaImage } from '../engine/image/rgbImage';
 import {
   expectedImageEmbedding,
   expectedTextEmbedding,

@@ -5,12 +5,12 @@ import {
   ManifestError,
   ModelFileError,
   StorageFullError,
-} from '../engine/errors';
-import { MemoryModelStore } from '../engine/memoryModelStore';
-import { ModelLibrary } from '../engine/modelLibrary';
+} from '../core/errors';
+import { MemoryModelStore } from '../engine/storage/memoryModelStore';
+import { ModelLibrary } from '../engine/library/modelLibrary';
 import { EngineClient, rehydrateError } from './engineClient';
 import { WorkerHandler, type HandlerEngine, type HandlerLibrary } from './handler';
-import type { ModelTransferEvent, WorkerMessage, WorkerRequest } from './protocol';
+import type { ModelTransferEvent, WorkerMessage, WorkerRequest } from '../core/protocol';
 import { makeManifest } from '../test/manifestFixture';
 import { SERVED_MANIFEST_URL, rangeServer, servedModel } from '../test/rangeServer';
 
@@ -54,8 +54,11 @@ function setup() {
 describe('EngineClient', () => {
   it('matches replies to requests by id, in any order', async () => {
     const { worker, client } = setup();
-    const labels = client.embedLabels({ labels: ['a'], templates: ['{}'] });
-    const model = client.loadModel({ source: { kind: 'url', manifestUrl: '/m.json' }, backend: 'auto' });
+    const labels = client.call('embedLabels', { labels: ['a'], templates: ['{}'] });
+    const model = client.call('loadModel', {
+      source: { kind: 'url', manifestUrl: '/m.json' },
+      backend: 'auto',
+    });
     expect(worker.sent.map((r) => [r.id, r.type])).toEqual([
       [1, 'embedLabels'],
       [2, 'loadModel'],
@@ -82,7 +85,10 @@ describe('EngineClient', () => {
 
   it('rejects with the error class named by the worker', async () => {
     const { worker, client } = setup();
-    const model = client.loadModel({ source: { kind: 'url', manifestUrl: '/m.json' }, backend: 'auto' });
+    const model = client.call('loadModel', {
+      source: { kind: 'url', manifestUrl: '/m.json' },
+      backend: 'auto',
+    });
     worker.deliver({ kind: 'error', id: 1, name: 'ManifestError', message: 'id is missing.' });
     await expect(model).rejects.toBeInstanceOf(ManifestError);
     await expect(model).rejects.toMatchObject({ name: 'ManifestError', message: 'id is missing.' });
@@ -98,12 +104,11 @@ describe('EngineClient', () => {
   it('routes image events to the request that asked for them and cancels it', async () => {
     const { worker, client } = setup();
     const seen: string[] = [];
-    const run = client.embedImages(
+    const run = client.start(
+      'embedImages',
       { images: [{ imageId: 'a', file: new Blob(['x']), name: 'a.png' }], thumbnailSize: 64 },
-      {
-        image: (e) => seen.push(`image ${e.imageId}`),
-        failed: (e) => seen.push(`failed ${e.imageId}: ${e.message}`),
-      },
+      (e) =>
+        seen.push(e.type === 'imageEmbedded' ? `image ${e.imageId}` : `failed ${e.imageId}: ${e.message}`),
     );
     worker.deliver({
       kind: 'event',
@@ -163,18 +168,18 @@ describe('EngineClient', () => {
 
   it('rejects pending and later requests after a worker crash or dispose', async () => {
     const crashed = setup();
-    const pending = crashed.client.loadModel({
+    const pending = crashed.client.call('loadModel', {
       source: { kind: 'url', manifestUrl: '/m.json' },
       backend: 'auto',
     });
     crashed.worker.crash('Failed to fetch dynamically imported module');
     await expect(pending).rejects.toThrow(/inference worker stopped: Failed to fetch/);
-    await expect(crashed.client.embedLabels({ labels: [], templates: [] })).rejects.toBeInstanceOf(
+    await expect(crashed.client.call('embedLabels', { labels: [], templates: [] })).rejects.toBeInstanceOf(
       BackendError,
     );
 
     const disposed = setup();
-    const waiting = disposed.client.embedLabels({ labels: ['a'], templates: ['{}'] });
+    const waiting = disposed.client.call('embedLabels', { labels: ['a'], templates: ['{}'] });
     disposed.client.dispose();
     expect(disposed.worker.terminated).toBe(true);
     await expect(waiting).rejects.toBeInstanceOf(CancelledError);
@@ -203,10 +208,10 @@ describe('EngineClient', () => {
     );
     worker.onPost = (request) => void handler.handle(structuredClone(request));
     const client = new EngineClient(worker as unknown as Worker);
-    const result = await client.embedLabels({ labels: ['a', 'b'], templates: ['{}'] });
+    const result = await client.call('embedLabels', { labels: ['a', 'b'], templates: ['{}'] });
     expect(Array.from(result.embeddings)).toEqual([0.5, 0.5, 0.5, 0.5]);
     await expect(
-      client.loadModel({ source: { kind: 'url', manifestUrl: '/m.json' }, backend: 'auto' }),
+      client.call('loadModel', { source: { kind: 'url', manifestUrl: '/m.json' }, backend: 'auto' }),
     ).rejects.toBeInstanceOf(BackendError);
   });
 
@@ -226,8 +231,10 @@ describe('EngineClient', () => {
       bytesPerSecond: 1,
       secondsLeft: 10 - loaded,
     });
-    const download = client.downloadModel({ manifestUrl: 'https://m/manifest.json', dtypes: ['int8'] }, (e) =>
-      heard.push(`${e.requestId} ${e.loaded}`),
+    const download = client.start(
+      'downloadModel',
+      { manifestUrl: 'https://m/manifest.json', dtypes: ['int8'] },
+      (e) => heard.push(`${e.requestId} ${e.loaded}`),
     );
     expect(worker.sent[0]).toEqual({
       id: 1,
@@ -252,10 +259,10 @@ describe('EngineClient', () => {
 
   it('sends listStoredModels, importModel and deleteStoredModel as the protocol says', () => {
     const { worker, client } = setup();
-    void client.listStoredModels();
+    void client.call('listStoredModels', {});
     const file = new Blob(['{}']);
-    void client.importModel({ files: [{ path: 'm/manifest.json', file }] }, () => undefined).done;
-    void client.deleteStoredModel('m');
+    void client.start('importModel', { files: [{ path: 'm/manifest.json', file }] }, () => undefined).done;
+    void client.call('deleteStoredModel', { modelId: 'm' });
     expect(worker.sent).toEqual([
       { id: 1, type: 'listStoredModels', params: {} },
       { id: 2, type: 'importModel', params: { files: [{ path: 'm/manifest.json', file }] } },
@@ -287,19 +294,24 @@ describe('EngineClient', () => {
 
     // A cancelled download: CancelledError on the page, the partial listed as incomplete.
     const events: ModelTransferEvent[] = [];
-    const download = client.downloadModel({ manifestUrl: SERVED_MANIFEST_URL, dtypes: ['int8'] }, (e) => {
-      events.push(e);
-      if (e.file === 'image.int8.onnx' && e.loaded >= 1000) download.cancel();
-    });
+    const download = client.start(
+      'downloadModel',
+      { manifestUrl: SERVED_MANIFEST_URL, dtypes: ['int8'] },
+      (e) => {
+        events.push(e);
+        if (e.file === 'image.int8.onnx' && e.loaded >= 1000) download.cancel();
+      },
+    );
     await expect(download.done).rejects.toBeInstanceOf(CancelledError);
     expect(events.every((e) => e.requestId === 1)).toBe(true);
     expect(events[0]).toMatchObject({ stage: 'manifest', modelId: null });
-    const report = await client.listStoredModels();
+    const report = await client.call('listStoredModels', {});
     expect(report).toMatchObject({ kind: 'memory', models: [], quota: 5000 });
     expect(report.incomplete).toHaveLength(1);
 
     // The resumed download completes.
-    const info = await client.downloadModel(
+    const info = await client.start(
+      'downloadModel',
       { manifestUrl: SERVED_MANIFEST_URL, dtypes: ['int8'] },
       () => undefined,
     ).done;
@@ -307,7 +319,7 @@ describe('EngineClient', () => {
 
     // No room for the q4 variant: StorageFullError keeps its class across the boundary.
     const full = await client
-      .downloadModel({ manifestUrl: SERVED_MANIFEST_URL, dtypes: ['q4'] }, () => undefined)
+      .start('downloadModel', { manifestUrl: SERVED_MANIFEST_URL, dtypes: ['q4'] }, () => undefined)
       .done.catch((e: unknown) => e);
     expect(full).toBeInstanceOf(StorageFullError);
     expect(full).toMatchObject({ name: 'StorageFullError' });
@@ -316,7 +328,7 @@ describe('EngineClient', () => {
     );
 
     // An import with a corrupted file: ModelFileError naming it; the stored model is untouched.
-    await client.deleteStoredModel('store-test');
+    await client.call('deleteStoredModel', { modelId: 'store-test' });
     const corrupted = model.bytesOf('text.int8.onnx').slice();
     corrupted[0] = corrupted[0]! ^ 1;
     const files = [
@@ -325,11 +337,13 @@ describe('EngineClient', () => {
       { path: 'm/image.int8.onnx', file: new Blob([model.bytesOf('image.int8.onnx').slice()]) },
       { path: 'm/text.int8.onnx', file: new Blob([corrupted]) },
     ];
-    const failed = await client.importModel({ files }, () => undefined).done.catch((e: unknown) => e);
+    const failed = await client
+      .start('importModel', { files }, () => undefined)
+      .done.catch((e: unknown) => e);
     expect(failed).toBeInstanceOf(ModelFileError);
     expect((failed as Error).message).toMatch(
       /^text\.int8\.onnx does not match the checksum in m\/manifest\.json/,
     );
-    expect(await client.listStoredModels()).toMatchObject({ models: [], incomplete: [] });
+    expect(await client.call('listStoredModels', {})).toMatchObject({ models: [], incomplete: [] });
   });
 });

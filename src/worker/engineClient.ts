@@ -3,48 +3,23 @@
  * (matched by id), image and model-transfer events routed to the request that asked for them, load events to
  * listeners, and errors rebuilt with their original class name (ManifestError, StorageFullError…).
  */
-import { BackendError, CancelledError, ENGINE_ERRORS, type EngineErrorName } from '../engine/errors';
+import { BackendError, CancelledError, ENGINE_ERRORS, type EngineErrorName } from '../core/errors';
 import type {
-  BuildFromHubParams,
-  BackendChangedEvent,
-  DownloadModelParams,
-  EmbedImagesParams,
-  EmbedImagesResult,
-  EmbedLabelsParams,
-  EmbedLabelsResult,
-  EmbeddingCacheInfo,
-  ForgetEverythingResult,
-  ImageEmbeddedEvent,
-  ImageFailedEvent,
-  ImportModelParams,
-  LoadedModel,
-  LoadModelParams,
-  LoadProgressEvent,
-  ModelTransferEvent,
+  PageEvent,
+  RequestEvent,
+  RequestEventMap,
   RequestMap,
   RequestType,
-  StorageReport,
-  StoredModelInfo,
+  RunningRequestType,
   WorkerMessage,
   WorkerRequest,
-} from './protocol';
+} from '../core/protocol';
 
-type ClientEvent = LoadProgressEvent | BackendChangedEvent;
-
-interface ImageCallbacks {
-  image(e: ImageEmbeddedEvent): void;
-  failed(e: ImageFailedEvent): void;
-}
-
-/** The events a request hears about itself (by its id). */
-interface RequestListeners {
-  images?: ImageCallbacks;
-  transfer?: (e: ModelTransferEvent) => void;
-}
-
-interface Pending extends RequestListeners {
+interface Pending {
   resolve(value: unknown): void;
   reject(error: Error): void;
+  /** Hears the events of this request (its id in `requestId`). */
+  onEvent?: (event: RequestEvent) => void;
 }
 
 /** A request that runs a while and can be stopped. */
@@ -66,7 +41,7 @@ export function rehydrateError(name: string, message: string): Error {
 export class EngineClient {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
-  private readonly listeners = new Set<(e: ClientEvent) => void>();
+  private readonly listeners = new Set<(e: PageEvent) => void>();
   private stoppedReason: Error | null = null;
 
   constructor(private readonly worker: Worker) {
@@ -88,77 +63,32 @@ export class EngineClient {
     return new EngineClient(new Worker(new URL('./lens.worker.ts', import.meta.url), { type: 'module' }));
   }
 
-  loadModel(p: LoadModelParams): Promise<LoadedModel> {
-    return this.call('loadModel', p);
-  }
-
-  embedLabels(p: EmbedLabelsParams): Promise<EmbedLabelsResult> {
-    return this.call('embedLabels', p);
-  }
-
-  /** Embeds images; `on` hears each one as soon as it is done. `cancel` stops after the current image. */
-  embedImages(p: EmbedImagesParams, on: ImageCallbacks): CancellableRequest<EmbedImagesResult> {
-    return this.cancellable('embedImages', p, { images: on });
-  }
-
-  /** What model storage holds (complete models, unfinished downloads) and the browser's quota. */
-  listStoredModels(): Promise<StorageReport> {
-    return this.call('listStoredModels', {});
+  /** Sends one request; the promise settles with its result or its error (rebuilt with its class). */
+  call<K extends RequestType>(type: K, params: RequestMap[K]['params']): Promise<RequestMap[K]['result']> {
+    return this.send(type, params);
   }
 
   /**
-   * Downloads (or resumes) a model into storage; `onProgress` hears its modelTransfer events. `cancel` makes `done`
-   * reject with a CancelledError and keeps the partial files, so the next downloadModel resumes.
+   * Starts a request that runs a while: `onEvent` hears its own events (images done, transfer progress) as they
+   * come, and `cancel` asks the worker to stop; `done` then settles as the request's kind says (see CancelParams).
    */
-  downloadModel(
-    p: DownloadModelParams,
-    onProgress: (e: ModelTransferEvent) => void,
-  ): CancellableRequest<StoredModelInfo> {
-    return this.cancellable('downloadModel', p, { transfer: onProgress });
-  }
-
-  /** Checks and stores a converted model folder; like downloadModel, but a cancelled import keeps nothing. */
-  importModel(
-    p: ImportModelParams,
-    onProgress: (e: ModelTransferEvent) => void,
-  ): CancellableRequest<StoredModelInfo> {
-    return this.cancellable('importModel', p, { transfer: onProgress });
-  }
-
-  /** Builds a model from the official weights on the hub (download, convert, quantize, verify); cancellable. */
-  buildModelFromHub(
-    p: BuildFromHubParams,
-    onProgress: (e: ModelTransferEvent) => void,
-  ): CancellableRequest<StoredModelInfo> {
-    return this.cancellable('buildModelFromHub', p, { transfer: onProgress });
-  }
-
-  /** Removes a stored model and any partial download of it. */
-  deleteStoredModel(modelId: string): Promise<null> {
-    return this.call('deleteStoredModel', { modelId });
-  }
-
-  embeddingCacheInfo(): Promise<EmbeddingCacheInfo> {
-    return this.call('embeddingCacheInfo', {});
-  }
-
-  /** Forgets every cached image embedding (and its thumbnail); returns how many there were. */
-  clearEmbeddingCache(): Promise<{ removed: number }> {
-    return this.call('clearEmbeddingCache', {});
-  }
-
-  /** Deletes every stored model and the embedding cache in the worker (see the protocol). */
-  forgetEverything(): Promise<ForgetEverythingResult> {
-    return this.call('forgetEverything', {});
-  }
-
-  /** Fault injection for the e2e suite (see the protocol): destroys the WebGPU device the model runs on. */
-  simulateGpuLoss(): Promise<{ destroyed: boolean }> {
-    return this.call('simulateGpuLoss', {});
+  start<K extends RunningRequestType>(
+    type: K,
+    params: RequestMap[K]['params'],
+    onEvent: (event: RequestEventMap[K]) => void,
+  ): CancellableRequest<RequestMap[K]['result']> {
+    const id = this.nextId;
+    const done = this.send(type, params, onEvent as (event: RequestEvent) => void);
+    return {
+      done,
+      cancel: () => {
+        if (this.pending.has(id)) void this.send('cancel', { targetId: id }).catch(() => undefined);
+      },
+    };
   }
 
   /** Hears load progress and backend changes; returns the function that stops listening. */
-  onEvent(listener: (e: ClientEvent) => void): () => void {
+  onEvent(listener: (e: PageEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
@@ -169,30 +99,15 @@ export class EngineClient {
     this.stop(new CancelledError('The inference engine was shut down.'));
   }
 
-  private cancellable<K extends RequestType>(
+  private send<K extends RequestType>(
     type: K,
     params: RequestMap[K]['params'],
-    listeners: RequestListeners,
-  ): CancellableRequest<RequestMap[K]['result']> {
-    const id = this.nextId;
-    const done = this.call(type, params, listeners);
-    return {
-      done,
-      cancel: () => {
-        if (this.pending.has(id)) void this.call('cancel', { targetId: id }).catch(() => undefined);
-      },
-    };
-  }
-
-  private call<K extends RequestType>(
-    type: K,
-    params: RequestMap[K]['params'],
-    listeners: RequestListeners = {},
+    onEvent?: (event: RequestEvent) => void,
   ): Promise<RequestMap[K]['result']> {
     if (this.stoppedReason) return Promise.reject(this.stoppedReason);
     const id = this.nextId++;
     return new Promise<RequestMap[K]['result']>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject, ...listeners });
+      this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject, onEvent });
       this.worker.postMessage({ id, type, params } as WorkerRequest);
     });
   }
@@ -200,9 +115,7 @@ export class EngineClient {
   private receive(message: WorkerMessage): void {
     if (message.kind === 'event') {
       const { event } = message;
-      if (event.type === 'imageEmbedded') this.pending.get(event.requestId)?.images?.image(event);
-      else if (event.type === 'imageFailed') this.pending.get(event.requestId)?.images?.failed(event);
-      else if (event.type === 'modelTransfer') this.pending.get(event.requestId)?.transfer?.(event);
+      if ('requestId' in event) this.pending.get(event.requestId)?.onEvent?.(event);
       else for (const listener of this.listeners) listener(event);
       return;
     }

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { BackendError, CancelledError, ManifestError, StorageFullError } from '../engine/errors';
-import type { ImageSink } from '../engine/imageBatches';
-import type { ModelTransferUpdate } from '../engine/modelLibrary';
-import type { LoadEvent } from '../engine/zeroShotEngine';
+import { BackendError, CancelledError, ManifestError, StorageFullError } from '../core/errors';
+import type { ImageSink } from '../engine/image/imageBatches';
+import type { ModelTransferUpdate } from '../engine/library/modelLibrary';
+import type { LoadEvent } from '../engine/inference/zeroShotEngine';
 import { WorkerHandler, type HandlerEngine, type HandlerLibrary } from './handler';
 import type {
   EmbedImagesParams,
@@ -11,7 +11,7 @@ import type {
   StorageReport,
   StoredModelInfo,
   WorkerMessage,
-} from './protocol';
+} from '../core/protocol';
 import { makeManifest } from '../test/manifestFixture';
 
 const loaded: LoadedModel = {
@@ -386,5 +386,39 @@ describe('WorkerHandler', () => {
       { kind: 'event', event: { type: 'modelTransfer', requestId: 17, ...update('convert', 3) } },
       { kind: 'result', id: 17, value: storedInfo },
     ]);
+  });
+
+  it('groups near-duplicates by image id in the worker, largest group first', async () => {
+    const { posted, handler } = setup();
+    const s = Math.SQRT1_2;
+    // a ≈ b (cosine 0.99…), c alone, d = e.
+    const rows = [1, 0, 0.999, 0.0447, 0, 1, s, s, s, s];
+    await handler.handle({
+      id: 18,
+      type: 'nearDuplicates',
+      params: {
+        embeddings: Float32Array.from(rows),
+        dim: 2,
+        imageIds: ['a', 'b', 'c', 'd', 'e'],
+        threshold: 0.99,
+      },
+    });
+    const reply = posted[0]!.message;
+    expect(reply).toMatchObject({ kind: 'result', id: 18 });
+    const { groups } = (reply as { value: { groups: { imageIds: string[]; weakestLink: number }[] } }).value;
+    expect(groups.map((group) => [...group.imageIds].sort())).toEqual(
+      expect.arrayContaining([
+        ['a', 'b'],
+        ['d', 'e'],
+      ]),
+    );
+    expect(groups).toHaveLength(2);
+    expect(groups.every((group) => group.weakestLink >= 0.99)).toBe(true);
+  });
+
+  it('refuses a request type the handler table does not have, with the id it came with', async () => {
+    const { posted, handler } = setup();
+    await handler.handle({ id: 19, type: 'embedEverything', params: {} });
+    expect(posted[0]!.message).toMatchObject({ kind: 'error', id: 19, name: 'ProtocolError' });
   });
 });

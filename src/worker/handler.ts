@@ -1,32 +1,34 @@
 /**
- * The worker side of the protocol: routes typed requests to an engine (inference) and a model library (storage),
- * and posts exactly one reply per request, plus events. It never touches `self`; the worker entry passes `post`, and
- * tests pass a fake engine, a fake library and a fake `post`.
+ * The worker side of the protocol: one handler per request type in a table typed from core/protocol's RequestMap
+ * (so each handler must return its own request's result), routing to an engine (inference) and a model library
+ * (storage), and posting exactly one reply per request, plus events. It never touches `self`; the worker entry
+ * passes `post`, and tests pass a fake engine, a fake library and a fake `post`.
  */
-import { ProtocolError, describeError } from '../engine/errors';
-import type { ImageSink } from '../engine/imageBatches';
-import type { ModelTransferUpdate } from '../engine/modelLibrary';
-import type { LoadEvent } from '../engine/zeroShotEngine';
-import {
-  isWorkerRequest,
-  type BuildFromHubParams,
-  type DownloadModelParams,
-  type EmbedImagesParams,
-  type EmbedImagesResult,
-  type EmbedLabelsParams,
-  type EmbedLabelsResult,
-  type EmbeddingCacheInfo,
-  type EngineEvent,
-  type ImportModelParams,
-  type LoadedModel,
-  type LoadModelParams,
-  type RequestMap,
-  type RequestType,
-  type StorageReport,
-  type StoredModelInfo,
-  type WorkerMessage,
-  type WorkerRequest,
-} from './protocol';
+import { ProtocolError, describeError } from '../core/errors';
+import type { ImageSink } from '../engine/image/imageBatches';
+import type { ModelTransferUpdate } from '../engine/library/modelLibrary';
+import type { LoadEvent } from '../engine/inference/zeroShotEngine';
+import { nearDuplicateGroups } from '../core/similarity';
+import type {
+  BuildFromHubParams,
+  DownloadModelParams,
+  EmbedImagesParams,
+  EmbedImagesResult,
+  EmbedLabelsParams,
+  EmbedLabelsResult,
+  EmbeddingCacheInfo,
+  EngineEvent,
+  ImportModelParams,
+  LoadedModel,
+  LoadModelParams,
+  NearDuplicatesParams,
+  RequestMap,
+  RequestType,
+  StorageReport,
+  StoredModelInfo,
+  WorkerMessage,
+  WorkerRequest,
+} from '../core/protocol';
 
 /** What the handler needs of an engine (ZeroShotEngine in the worker). */
 export interface HandlerEngine {
@@ -71,6 +73,14 @@ interface Reply<K extends RequestType> {
   transfer: Transferable[];
 }
 
+/** One handler per request type; the mapped type makes each return its own request's reply. */
+type HandlerTable = {
+  [K in RequestType]: (params: RequestMap[K]['params'], requestId: number) => Promise<Reply<K>>;
+};
+
+/** A reply that hands over nothing. */
+const plain = <T>(value: T) => ({ value, transfer: [] as Transferable[] });
+
 /** The buffer behind `array`, when handing it over cannot detach anything else (the view covers all of it). */
 function ownBuffer(array: Float32Array): Transferable[] {
   const { buffer } = array;
@@ -80,8 +90,52 @@ function ownBuffer(array: Float32Array): Transferable[] {
 }
 
 export class WorkerHandler {
-  /** Running cancellable requests (embedImages, downloadModel, importModel), so that 'cancel' can stop them. */
+  /** Running cancellable requests (embedImages, downloads, imports, builds), so that 'cancel' can stop them. */
   private readonly running = new Map<number, AbortController>();
+
+  private readonly handlers: HandlerTable = {
+    loadModel: async (params) => plain(await this.engine.load(params, (event) => this.postEvent(event))),
+    embedLabels: async (params) => {
+      const value = await this.engine.embedLabels(params);
+      return { value, transfer: ownBuffer(value.embeddings) };
+    },
+    embedImages: (params, requestId) => this.embedImages(requestId, params),
+    cancel: async ({ targetId }) => {
+      const controller = this.running.get(targetId);
+      controller?.abort();
+      return plain({ cancelled: controller !== undefined });
+    },
+    dispose: async () => {
+      await this.stopAll();
+      return plain(null);
+    },
+    listStoredModels: async () => plain(await this.library.report()),
+    downloadModel: (params, requestId) =>
+      this.transferModel(requestId, (onProgress, signal) =>
+        this.library.download(params, onProgress, signal),
+      ),
+    importModel: (params, requestId) =>
+      this.transferModel(requestId, (onProgress, signal) => this.library.import(params, onProgress, signal)),
+    buildModelFromHub: (params, requestId) =>
+      this.transferModel(requestId, (onProgress, signal) =>
+        this.library.buildFromHub(params, onProgress, signal),
+      ),
+    deleteStoredModel: async ({ modelId }) => {
+      await this.library.delete(modelId);
+      return plain(null);
+    },
+    embeddingCacheInfo: async () => plain(await this.engine.embeddingCacheInfo()),
+    clearEmbeddingCache: async () => plain(await this.engine.clearEmbeddingCache()),
+    forgetEverything: async () => {
+      // Stops everything, then deletes every stored model and the embedding cache.
+      await this.stopAll();
+      const models = await this.library.deleteAll();
+      const { removed } = await this.engine.clearEmbeddingCache();
+      return plain({ models, images: removed });
+    },
+    simulateGpuLoss: async () => plain({ destroyed: (await this.engine.simulateGpuLoss?.()) ?? false }),
+    nearDuplicates: async (params) => plain(nearDuplicates(params)),
+  };
 
   constructor(
     private readonly engine: HandlerEngine,
@@ -93,7 +147,7 @@ export class WorkerHandler {
 
   /** Handles one message from the page; resolves once its reply is posted. Never throws. */
   async handle(message: unknown): Promise<void> {
-    if (!isWorkerRequest(message)) {
+    if (!this.isRequest(message)) {
       const id = (message as { id?: unknown } | null)?.id;
       if (typeof id === 'number') {
         this.postError(
@@ -106,63 +160,29 @@ export class WorkerHandler {
       return;
     }
     try {
-      const { value, transfer } = await this.dispatch(message);
+      // The one place the table is indexed by a runtime type; the table itself is checked per request.
+      const handler = this.handlers[message.type] as (
+        params: WorkerRequest['params'],
+        requestId: number,
+      ) => Promise<Reply<RequestType>>;
+      const { value, transfer } = await handler(message.params, message.id);
       this.post({ kind: 'result', id: message.id, value }, transfer);
     } catch (error) {
       this.postError(message.id, error);
     }
   }
 
-  private dispatch(request: WorkerRequest): Promise<Reply<RequestType>> {
-    switch (request.type) {
-      case 'loadModel':
-        return this.loadModel(request.params);
-      case 'embedLabels':
-        return this.embedLabels(request.params);
-      case 'embedImages':
-        return this.embedImages(request.id, request.params);
-      case 'cancel':
-        return Promise.resolve(this.cancel(request.params.targetId));
-      case 'dispose':
-        return this.dispose();
-      case 'listStoredModels':
-        return this.library.report().then((value) => ({ value, transfer: [] }));
-      case 'downloadModel':
-        return this.transferModel(request.id, (onProgress, signal) =>
-          this.library.download(request.params, onProgress, signal),
-        );
-      case 'importModel':
-        return this.transferModel(request.id, (onProgress, signal) =>
-          this.library.import(request.params, onProgress, signal),
-        );
-      case 'buildModelFromHub':
-        return this.transferModel(request.id, (onProgress, signal) =>
-          this.library.buildFromHub(request.params, onProgress, signal),
-        );
-      case 'deleteStoredModel':
-        return this.library.delete(request.params.modelId).then(() => ({ value: null, transfer: [] }));
-      case 'embeddingCacheInfo':
-        return this.engine.embeddingCacheInfo().then((value) => ({ value, transfer: [] }));
-      case 'clearEmbeddingCache':
-        return this.engine.clearEmbeddingCache().then((value) => ({ value, transfer: [] }));
-      case 'forgetEverything':
-        return this.forgetEverything();
-      case 'simulateGpuLoss':
-        return (this.engine.simulateGpuLoss?.() ?? Promise.resolve(false)).then((destroyed) => ({
-          value: { destroyed },
-          transfer: [],
-        }));
-    }
-  }
-
-  private async loadModel(params: LoadModelParams): Promise<Reply<'loadModel'>> {
-    const value = await this.engine.load(params, (event) => this.postEvent(event));
-    return { value, transfer: [] };
-  }
-
-  private async embedLabels(params: EmbedLabelsParams): Promise<Reply<'embedLabels'>> {
-    const value = await this.engine.embedLabels(params);
-    return { value, transfer: ownBuffer(value.embeddings) };
+  /** Shape check for messages from the page (the page is trusted, but a typo should fail loudly). */
+  private isRequest(value: unknown): value is WorkerRequest {
+    if (typeof value !== 'object' || value === null) return false;
+    const candidate = value as { id?: unknown; type?: unknown; params?: unknown };
+    return (
+      typeof candidate.id === 'number' &&
+      typeof candidate.type === 'string' &&
+      Object.hasOwn(this.handlers, candidate.type) &&
+      typeof candidate.params === 'object' &&
+      candidate.params !== null
+    );
   }
 
   private async embedImages(requestId: number, params: EmbedImagesParams): Promise<Reply<'embedImages'>> {
@@ -170,21 +190,19 @@ export class WorkerHandler {
       image: (e) => this.postEvent({ type: 'imageEmbedded', requestId, ...e }, ownBuffer(e.embedding)),
       failed: (e) => this.postEvent({ type: 'imageFailed', requestId, ...e }),
     };
-    const value = await this.cancellable(requestId, (signal) =>
-      this.engine.embedImages(params, sink, signal),
+    return plain(
+      await this.cancellable(requestId, (signal) => this.engine.embedImages(params, sink, signal)),
     );
-    return { value, transfer: [] };
   }
 
-  /** A download or import: its progress goes out as modelTransfer events tagged with the request id. */
+  /** A download, import or build: its progress goes out as modelTransfer events tagged with the request id. */
   private async transferModel(
     requestId: number,
     run: (onProgress: (update: ModelTransferUpdate) => void, signal: AbortSignal) => Promise<StoredModelInfo>,
-  ): Promise<Reply<'downloadModel' | 'importModel' | 'buildModelFromHub'>> {
+  ): Promise<{ value: StoredModelInfo; transfer: Transferable[] }> {
     const onProgress = (update: ModelTransferUpdate) =>
       this.postEvent({ type: 'modelTransfer', requestId, ...update });
-    const value = await this.cancellable(requestId, (signal) => run(onProgress, signal));
-    return { value, transfer: [] };
+    return plain(await this.cancellable(requestId, (signal) => run(onProgress, signal)));
   }
 
   /** Runs a request that 'cancel' (or dispose) can stop through its signal. */
@@ -198,24 +216,9 @@ export class WorkerHandler {
     }
   }
 
-  private cancel(targetId: number): Reply<'cancel'> {
-    const controller = this.running.get(targetId);
-    controller?.abort();
-    return { value: { cancelled: controller !== undefined }, transfer: [] };
-  }
-
-  private async dispose(): Promise<Reply<'dispose'>> {
+  private async stopAll(): Promise<void> {
     for (const controller of this.running.values()) controller.abort();
     await this.engine.dispose();
-    return { value: null, transfer: [] };
-  }
-
-  /** Stops everything, then deletes every stored model and the embedding cache. */
-  private async forgetEverything(): Promise<Reply<'forgetEverything'>> {
-    await this.dispose();
-    const models = await this.library.deleteAll();
-    const { removed } = await this.engine.clearEmbeddingCache();
-    return { value: { models, images: removed }, transfer: [] };
   }
 
   private postEvent(event: EngineEvent, transfer: Transferable[] = []): void {
@@ -226,4 +229,15 @@ export class WorkerHandler {
     const name = error instanceof Error && error.name ? error.name : 'Error';
     this.post({ kind: 'error', id, name, message: describeError(error) }, []);
   }
+}
+
+/** Near-duplicate groups by image id, from the rows of one embedding matrix. */
+function nearDuplicates({ embeddings, dim, imageIds, threshold }: NearDuplicatesParams) {
+  const rows = imageIds.map((_, index) => embeddings.subarray(index * dim, (index + 1) * dim));
+  return {
+    groups: nearDuplicateGroups(rows, threshold).map(({ members, weakestLink }) => ({
+      imageIds: members.map((index) => imageIds[index]!),
+      weakestLink,
+    })),
+  };
 }

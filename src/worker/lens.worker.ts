@@ -1,11 +1,11 @@
 /// <reference lib="webworker" />
 // The inference worker: a ZeroShotEngine and the model library behind the message protocol (all logic lives in
 // handler.ts and src/engine). Both share one model store, opened on first use.
-import { checkWebGpuDevice } from '../engine/backend';
-import { IdbEmbeddingCache } from '../engine/idbEmbeddingCache';
-import { ModelLibrary } from '../engine/modelLibrary';
-import { lazyModelStore } from '../engine/openModelStore';
-import { ZeroShotEngine } from '../engine/zeroShotEngine';
+import { checkWebGpuDevice } from '../engine/inference/backend';
+import { IdbEmbeddingCache } from '../engine/storage/idbEmbeddingCache';
+import { ModelLibrary } from '../engine/library/modelLibrary';
+import { lazyModelStore } from '../engine/storage/openModelStore';
+import { ZeroShotEngine } from '../engine/inference/zeroShotEngine';
 import { WorkerHandler } from './handler';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;

@@ -3,7 +3,7 @@
  * Memory stays bounded: the finished files are allocated once, and hub tensors are read one at a time (in file
  * order), each turned into every initializer and encoding that needs it, then dropped.
  */
-import { CancelledError } from '../errors';
+import { CancelledError } from '../../core/errors';
 import type { Encoding, Hole, RecipeOutput } from './recipe';
 import {
   applyOps,

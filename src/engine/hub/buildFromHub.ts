@@ -5,17 +5,17 @@
  * manifest — so a model is listed only when it works, and a failure leaves every other model as it was.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
-import type { OrtModule } from '../backend';
-import { CancelledError, ModelFileError, describeError } from '../errors';
-import type { Dtype, ManifestFile, ManifestVariant, ModelManifest } from '../manifest';
-import { sha256Hex } from '../manifestLoader';
-import type { RangeFetch } from '../modelDownload';
-import type { ModelStore, StoredModel } from '../modelStore';
-import { validateManifest } from '../manifestValidation';
-import { probePixelValues } from '../probe';
-import { cosineSimilarity } from '../ranking';
-import { createTowerSession, runImageTower, runTextTower } from '../sessions';
-import { putCompleteManifest } from '../storedManifest';
+import type { OrtModule } from '../inference/backend';
+import { CancelledError, ModelFileError, describeError } from '../../core/errors';
+import type { Dtype, ManifestFile, ManifestVariant, ModelManifest } from '../../core/manifest';
+import { sha256Hex } from '../library/manifestLoader';
+import type { RangeFetch } from '../library/modelDownload';
+import type { ModelStore, StoredModel } from '../storage/modelStore';
+import { validateManifest } from '../library/manifestValidation';
+import { probePixelValues } from '../inference/probe';
+import { cosineSimilarity } from '../../core/ranking';
+import { createTowerSession, runImageTower, runTextTower } from '../inference/sessions';
+import { putCompleteManifest } from '../storage/storedManifest';
 import { assembleOutputs, BuildStepError } from './assemble';
 import {
   checkCheckpoint,

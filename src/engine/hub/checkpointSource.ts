@@ -3,14 +3,14 @@
  * recipe (every tensor there, with its shape and a float dtype) before any work, then one tensor at a time by
  * slicing the stored file — a 300 MB checkpoint is never held whole.
  */
-import { ModelFileError } from '../errors';
+import { ModelFileError } from '../../core/errors';
 import {
   headerLength,
   parseSafetensorsHeader,
   tensorToFloat32,
   type SafetensorsHeader,
   SafetensorsError,
-} from '../safetensors';
+} from './safetensors';
 import type { TensorSource } from './assemble';
 import type { HubRecipe } from './recipe';
 import type { FloatTensor } from './weightMaths';

@@ -6,11 +6,11 @@
  */
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { CancelledError, ModelFileError } from '../errors';
-import { MemoryModelStore } from '../memoryModelStore';
-import type { RangeFetch } from '../modelDownload';
+import { CancelledError, ModelFileError } from '../../core/errors';
+import { MemoryModelStore } from '../storage/memoryModelStore';
+import type { RangeFetch } from '../library/modelDownload';
 import { patternBytes } from '../../test/rangeServer';
-import type { TransferProgress } from '../transferProgress';
+import type { TransferProgress } from '../library/transferProgress';
 import { downloadHubFile, hubFileUrl, hubTreeUrl, retryAfterSeconds, type HubFile } from './hubDownload';
 
 const HUB = 'http://hub.test';

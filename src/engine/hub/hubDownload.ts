@@ -24,10 +24,11 @@
  * a mismatch deletes the bytes and says so.
  */
 import { sha256 as sha256Hasher } from '@noble/hashes/sha2.js';
-import { CancelledError, ModelFileError, describeError } from '../errors';
-import type { RangeFetch } from '../modelDownload';
-import { formatBytes, storageFullError, type ModelStore, type PartialFile } from '../modelStore';
-import { ProgressMeter, type TransferProgress } from '../transferProgress';
+import { CancelledError, ModelFileError, describeError } from '../../core/errors';
+import type { RangeFetch } from '../library/modelDownload';
+import { formatBytes } from '../../core/format';
+import { storageFullError, type ModelStore, type PartialFile } from '../storage/modelStore';
+import { ProgressMeter, type TransferProgress } from '../library/transferProgress';
 
 export interface HubFile {
   repo: string;

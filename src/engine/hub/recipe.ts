@@ -5,8 +5,8 @@
  * tensor, the ops that make the initializer (transpose, row slices) and how it is encoded (float32, int8, 4/8-bit
  * blocks). Served as static files next to the app (public/hub/<architecture>/).
  */
-import { ManifestError } from '../errors';
-import type { Backend, Dtype, ManifestFile, ModelManifest, TextConfig } from '../manifest';
+import { ManifestError } from '../../core/errors';
+import type { Backend, Dtype, ManifestFile, ModelManifest, TextConfig } from '../../core/manifest';
 import type { WeightOp } from './weightMaths';
 
 export type Encoding =

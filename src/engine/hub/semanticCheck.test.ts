@@ -7,9 +7,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { OrtModule } from '../backend';
-import type { ModelManifest } from '../manifest';
-import { validateManifest } from '../manifestValidation';
+import type { OrtModule } from '../inference/backend';
+import type { ModelManifest } from '../../core/manifest';
+import { validateManifest } from '../library/manifestValidation';
 import { REPO_ROOT } from '../../test/preprocessFixtures';
 import { describeWithInputs } from '../../test/requiredInputs';
 import { encodeWeight } from './assemble';

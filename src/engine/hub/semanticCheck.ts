@@ -9,16 +9,16 @@
  * answer whatever it sees gets exactly 1 of each group right (4 of 19): chance and "always the same" score alike.
  */
 import type { InferenceSession } from 'onnxruntime-web';
-import type { OrtModule } from '../backend';
-import { CancelledError } from '../errors';
-import type { Dtype, ImagePreprocess, ModelManifest, SemanticCheck } from '../manifest';
-import { ImageEmbedder, type ImageTowerRunner } from '../imageEmbedder';
-import type { ModelStore } from '../modelStore';
-import { cosineScores, topK } from '../ranking';
-import type { RgbaImage } from '../rgbImage';
-import { createTowerSession, runImageTower, runTextTower } from '../sessions';
-import { TextEmbedder, type PromptTokenizer, type TextTowerRunner } from '../textEmbedder';
-import { ClipTokenizer } from '../tokenizer';
+import type { OrtModule } from '../inference/backend';
+import { CancelledError } from '../../core/errors';
+import type { Dtype, ImagePreprocess, ModelManifest, SemanticCheck } from '../../core/manifest';
+import { ImageEmbedder, type ImageTowerRunner } from '../image/imageEmbedder';
+import type { ModelStore } from '../storage/modelStore';
+import { cosineScores, topK } from '../../core/ranking';
+import type { RgbaImage } from '../image/rgbImage';
+import { createTowerSession, runImageTower, runTextTower } from '../inference/sessions';
+import { TextEmbedder, type PromptTokenizer, type TextTowerRunner } from '../text/textEmbedder';
+import { ClipTokenizer } from '../text/tokenizer';
 import { BLACK, GREY, WHITE, drawFigure, shapeTest, wordTest, type Rgb, type ShapeName } from './testImages';
 
 /**

@@ -8,7 +8,7 @@
  * like the supersampled drawing the demo model was trained on (models/eva_lens/synthetic.py), so edges are smooth at
  * 48 pixels and at 336. The word font is a 5 × 7 bitmap, scaled up.
  */
-import type { RgbaImage } from '../rgbImage';
+import type { RgbaImage } from '../image/rgbImage';
 
 export type Rgb = readonly [number, number, number];
 

@@ -3,7 +3,7 @@
  * comparison with Python on whole models is in assemble.test.ts), and recipes that must be refused.
  */
 import { describe, expect, it } from 'vitest';
-import { ManifestError } from '../errors';
+import { ManifestError } from '../../core/errors';
 import { validateRecipe } from './recipe';
 import {
   applyOps,

@@ -5,7 +5,7 @@
  * result for + − × ÷), numpy's round-half-to-even, exact min/max. Weights are row-major Float32Arrays.
  */
 
-import { roundHalfToEven } from '../preprocess';
+import { roundHalfToEven } from '../image/preprocess';
 
 /** A row-major float32 tensor. */
 export interface FloatTensor {

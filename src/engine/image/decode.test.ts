@@ -1,0 +1,164 @@
+import { describe, expect, it } from 'vitest';
+import { MAX_DECODED_PIXELS, decodeImageFile, fitWithin, type DecodeEnvironment } from './decode';
+import { ImageDecodeError } from '../../core/errors';
+
+/** Fake bitmaps and canvases that record what the decoder asked for. */
+function fakeEnvironment(width: number, height: number, webp = true) {
+  const calls: {
+    bitmapOptions: ImageBitmapOptions[];
+    canvases: [number, number][];
+    closed: number;
+    blobTypes: string[];
+  } = {
+    bitmapOptions: [],
+    canvases: [],
+    closed: 0,
+    blobTypes: [],
+  };
+  const env: DecodeEnvironment = {
+    createImageBitmap: async (_blob, options) => {
+      calls.bitmapOptions.push(options);
+      const w = options.resizeWidth ?? width;
+      const h = options.resizeHeight ?? height;
+      return { width: w, height: h, close: () => calls.closed++ } as ImageBitmap;
+    },
+    createCanvas: (w, h) => {
+      calls.canvases.push([w, h]);
+      const context = {
+        drawImage: () => undefined,
+        getImageData: (_x: number, _y: number, dw: number, dh: number) => ({
+          data: new Uint8ClampedArray(dw * dh * 4),
+          width: dw,
+          height: dh,
+        }),
+        imageSmoothingQuality: 'low',
+      };
+      return {
+        getContext: () => context,
+        convertToBlob: async ({ type }: { type: string }) => {
+          calls.blobTypes.push(type);
+          return new Blob(['t'], { type: type === 'image/webp' && !webp ? 'image/png' : type });
+        },
+      } as unknown as OffscreenCanvas;
+    },
+  };
+  return { env, calls };
+}
+
+describe('fitWithin', () => {
+  it('shrinks the longer side to the limit and never enlarges', () => {
+    expect(fitWithin(4000, 3000, 256)).toEqual({ width: 256, height: 192 });
+    expect(fitWithin(300, 1200, 256)).toEqual({ width: 64, height: 256 });
+    expect(fitWithin(100, 50, 256)).toEqual({ width: 100, height: 50 });
+    expect(fitWithin(10000, 1, 256)).toEqual({ width: 256, height: 1 });
+  });
+});
+
+describe('decodeImageFile', () => {
+  it('decodes with EXIF orientation and no colour conversion, and makes a WebP thumbnail', async () => {
+    const { env, calls } = fakeEnvironment(640, 480);
+    const decoded = await decodeImageFile(new Blob(['x']), 'cat.jpg', 128, env);
+    expect(calls.bitmapOptions[0]).toEqual({
+      imageOrientation: 'from-image',
+      colorSpaceConversion: 'none',
+      premultiplyAlpha: 'none',
+    });
+    expect(decoded.pixels).toMatchObject({ width: 640, height: 480 });
+    expect(decoded.pixels.data).toHaveLength(640 * 480 * 4);
+    expect(calls.canvases).toEqual([
+      [640, 480],
+      [128, 96],
+    ]);
+    expect(decoded.thumbnail?.type).toBe('image/webp');
+    expect(calls.closed).toBe(1);
+  });
+
+  it('falls back to JPEG thumbnails where WebP cannot be encoded, and skips them when asked', async () => {
+    const noWebp = fakeEnvironment(64, 64, false);
+    expect((await decodeImageFile(new Blob(['x']), 'a.png', 32, noWebp.env)).thumbnail?.type).toBe(
+      'image/jpeg',
+    );
+    const none = fakeEnvironment(64, 64);
+    expect((await decodeImageFile(new Blob(['x']), 'a.png', 0, none.env)).thumbnail).toBeNull();
+  });
+
+  it('lets the browser shrink gigantic images while decoding, keeping the true size', async () => {
+    const { env, calls } = fakeEnvironment(20000, 10000);
+    const decoded = await decodeImageFile(new Blob(['x']), 'pano.jpg', 0, env);
+    expect(decoded).toMatchObject({ width: 20000, height: 10000 });
+    expect(decoded.pixels.width * decoded.pixels.height).toBeLessThanOrEqual(MAX_DECODED_PIXELS);
+    expect(calls.bitmapOptions[1]).toMatchObject({ resizeQuality: 'high', imageOrientation: 'from-image' });
+    expect(calls.closed).toBe(2);
+  });
+
+  it('turns a decoding failure into an ImageDecodeError naming the file', async () => {
+    const env: DecodeEnvironment = {
+      createImageBitmap: () =>
+        Promise.reject(new DOMException('The source image could not be decoded.', 'InvalidStateError')),
+      createCanvas: () => {
+        throw new Error('not reached');
+      },
+    };
+    const attempt = decodeImageFile(new Blob(['notes'], { type: 'image/png' }), 'notes.png', 64, env);
+    await expect(attempt).rejects.toBeInstanceOf(ImageDecodeError);
+    // What the bytes are and what to do; the browser's raw words stay out of the sentence.
+    await expect(attempt).rejects.toThrow(
+      'notes.png is not an image: its content is none of the formats EVA Lens reads (JPEG, PNG, WebP, GIF, BMP, ' +
+        'AVIF), whatever its name says. Add the picture in one of those formats.',
+    );
+    await expect(attempt).rejects.not.toThrow(/could not be decoded/);
+    // A real PNG signature that fails to decode is a damaged PNG.
+    const damaged = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3]);
+    await expect(decodeImageFile(new Blob([damaged]), 'cut.png', 64, env)).rejects.toThrow(
+      /^cut\.png is a PNG file whose picture data is damaged or cut off\. .* save it again as PNG;/,
+    );
+    // Markup named as an image is named for what it is.
+    const page = new Blob(['<!DOCTYPE html><html><body>hi</body></html>'], { type: 'image/jpeg' });
+    await expect(decodeImageFile(page, 'page.jpg', 64, env)).rejects.toThrow(
+      /^page\.jpg is a web page \(HTML\), not an image\./,
+    );
+    const drawing = new Blob(['<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg"/>']);
+    await expect(decodeImageFile(drawing, 'logo.svg', 64, env)).rejects.toThrow(
+      /^logo\.svg is an SVG drawing, which EVA Lens cannot read\. Export it as PNG/,
+    );
+  });
+
+  it('refuses empty files, PDFs, HEIC it cannot decode and oversized images before or instead of decoding', async () => {
+    let decodes = 0;
+    const env: DecodeEnvironment = {
+      createImageBitmap: () => {
+        decodes++;
+        return Promise.reject(
+          new DOMException('The source image could not be decoded.', 'InvalidStateError'),
+        );
+      },
+      createCanvas: () => {
+        throw new Error('not reached');
+      },
+    };
+    await expect(decodeImageFile(new Blob([]), 'zero.png', 64, env)).rejects.toThrow(
+      'zero.png is empty (0 bytes), so there is no image in it.',
+    );
+    await expect(decodeImageFile(new Blob(['%PDF-1.4 …']), 'scan.jpg', 64, env)).rejects.toThrow(
+      'scan.jpg is a PDF document, not an image. Save its pages as images, then add those.',
+    );
+    // A PNG header claiming 30000 × 30000 (a decompression bomb): refused from the header alone.
+    const bomb = new Uint8Array(33);
+    bomb.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]);
+    new DataView(bomb.buffer).setUint32(16, 30000);
+    new DataView(bomb.buffer).setUint32(20, 30000);
+    await expect(decodeImageFile(new Blob([bomb]), 'bomb.png', 64, env)).rejects.toThrow(
+      'bomb.png is 900 megapixels (30,000 × 30,000 pixels); EVA Lens reads images up to 100 megapixels. ' +
+        'Add a smaller copy of it.',
+    );
+    expect(decodes).toBe(0);
+    const heic = new Uint8Array(
+      [0, 0, 0, 24, ...'ftypheic'].map((c) => (typeof c === 'string' ? c.charCodeAt(0) : c)),
+    );
+    await expect(
+      decodeImageFile(new Blob([heic, new Uint8Array(8)]), 'IMG_0001.HEIC', 64, env),
+    ).rejects.toThrow(
+      /^IMG_0001\.HEIC is a HEIC\/HEIF photo, which this browser cannot decode\. Export it as JPEG/,
+    );
+  });
+});
