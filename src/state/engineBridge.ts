@@ -2,7 +2,7 @@
  * Every action that involves the worker, callable from anywhere without hooks (zustand's "actions outside the
  * store"). Components call these; worker results reach the store only through here.
  */
-import { describeError } from '../core/errors';
+import { ManifestError, describeError } from '../core/errors';
 import type { BackendPreference, LoadedModel } from '../core/protocol';
 import {
   bridgeConfig,
@@ -77,8 +77,7 @@ async function loadWithFallback(id: string): Promise<LoadedModel> {
   try {
     return await getEngine().call('loadModel', { source: sourceFor(id), backend });
   } catch (error) {
-    const isGone =
-      error instanceof Error && error.name === 'ManifestError' && sourceFor(id).kind === 'stored';
+    const isGone = error instanceof ManifestError && sourceFor(id).kind === 'stored';
     if (!isGone) throw error;
     useLensStore.getState().pushNotice(`${describeError(error)} Using the demo model instead.`, 'error');
     useLensStore.getState().setActiveModelId(DEMO_MODEL_ID);
