@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const PREPROCESS_FIXTURES_DIR = join(REPO_ROOT, 'models', '.artifacts', 'preprocess');
-const FIXTURES_VERSION = 2;
+const FIXTURES_VERSION = 3;
 const PYTHON = '/usr/bin/python3';
 
 export interface PreprocessFixture {
