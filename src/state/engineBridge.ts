@@ -23,7 +23,12 @@ import {
   resetImagePipeline,
   type AddFilesSummary,
 } from './imagePipeline';
-import { embedLabelsNow, resetLabelPipeline, scheduleLabelEmbedding } from './labelPipeline';
+import {
+  cancelLabelEmbedding,
+  embedLabelsNow,
+  resetLabelPipeline,
+  scheduleLabelEmbedding,
+} from './labelPipeline';
 import { plural } from './imageFiles';
 import { loadPreset } from './presets';
 import { refreshSearch, resetSearchPipeline } from './searchPipeline';
@@ -188,6 +193,14 @@ export async function applyPreset(id: string): Promise<void> {
   } catch (error) {
     useLensStore.getState().pushNotice(`The preset could not be used: ${describeError(error)}`, 'error');
   }
+}
+
+/** Stops embedding the labels and goes back to the labels the results are for (see labelsSlice). */
+export { cancelLabelEmbedding };
+
+/** Embeds the labels again after a cancel that had nothing to go back to. */
+export function embedLabelsAgain(): void {
+  void embedLabelsNow();
 }
 
 /** Puts back the labels and templates before the last edit. */

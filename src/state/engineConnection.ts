@@ -12,6 +12,7 @@ export type LensEngine = Pick<
   EngineClient,
   | 'loadModel'
   | 'embedLabels'
+  | 'embedLabelSet'
   | 'embedImages'
   | 'onEvent'
   | 'dispose'

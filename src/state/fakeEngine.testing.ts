@@ -18,6 +18,7 @@ import type {
   ModelTransferEvent,
   StorageReport,
   StoredModelInfo,
+  LabelProgressEvent,
 } from '../worker/protocol';
 import { CancelledError } from '../engine/errors';
 import type { LensEngine } from './engineConnection';
@@ -103,6 +104,15 @@ export class FakeEngine implements LensEngine {
     truncated: labels.map((label) => label.length > 40),
     ms: 1,
   }));
+  /** The label-set request: progress in one step, then the embedLabels mock's answer (tests mock that one). */
+  labelSetCancels: Mock<() => void>[] = [];
+  embedLabelSet(params: EmbedLabelsParams, onProgress: (e: LabelProgressEvent) => void) {
+    const cancel = vi.fn();
+    this.labelSetCancels.push(cancel);
+    const total = params.labels.length * params.templates.length;
+    onProgress({ type: 'labelProgress', requestId: 0, done: 0, total });
+    return { done: this.embedLabels(params), cancel };
+  }
   dispose = vi.fn();
 
   /** What "storage" holds; downloads and imports add to it when the test finishes them. */

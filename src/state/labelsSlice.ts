@@ -14,6 +14,8 @@ export interface Label {
 export interface LabelEmbeddings {
   labelIds: string[];
   labelTexts: string[];
+  /** The templates they were embedded with, so Cancel can put back the exact set these vectors belong to. */
+  templates?: string[];
   /** `[labelIds.length × dim]`, each row L2-normalised. */
   embeddings: Float32Array;
   dim: number;
@@ -24,7 +26,36 @@ export interface LabelEmbeddings {
   fromCache: number;
 }
 
-export type LabelEmbeddingStatus = 'idle' | 'embedding' | 'ready' | 'error';
+/** 'cancelled': the person stopped embedding labels that had no earlier embeddings to go back to. */
+export type LabelEmbeddingStatus = 'idle' | 'embedding' | 'ready' | 'error' | 'cancelled';
+
+/** How far the text tower is with the current label set (prompts = labels × templates, remembered ones excluded). */
+export interface LabelEmbeddingProgress {
+  done: number;
+  total: number;
+  /** When the first progress event arrived (ms, the bridge's clock), for the time left. */
+  startedAt: number;
+  /** When `done` last changed. */
+  updatedAt: number;
+}
+
+/** The text tower's measured time per prompt on this device in this session, for the model it was measured on. */
+export interface PromptSpeed {
+  /** Model id, backend and dtype: another model or backend has another speed. */
+  modelKey: string;
+  msPerPrompt: number;
+}
+
+/** What the per-prompt speed is measured for: another model, backend or dtype runs at another speed. */
+export function promptSpeedKey(state: Pick<LensState, 'activeModelId' | 'model'>): string | null {
+  return state.model ? `${state.activeModelId}/${state.model.backend}/${state.model.dtype}` : null;
+}
+
+/** The measured text-tower milliseconds per prompt for the model in use, or null when not measured this session. */
+export function selectMsPerPrompt(state: LensState): number | null {
+  const key = promptSpeedKey(state);
+  return key !== null && state.promptSpeed?.modelKey === key ? state.promptSpeed.msPerPrompt : null;
+}
 
 /** The labels and templates before one edit, for Undo. */
 export interface LabelEdit {
@@ -45,6 +76,9 @@ export interface LabelsSlice {
   labelEmbeddings: LabelEmbeddings | null;
   labelEmbeddingStatus: LabelEmbeddingStatus;
   labelEmbeddingError: string | null;
+  labelEmbeddingProgress: LabelEmbeddingProgress | null;
+  /** Null until a label set of more than one batch was embedded with this model in this session. */
+  promptSpeed: PromptSpeed | null;
   /** The label the grid is sorted by, or null for the order images were added in. */
   selectedLabelId: string | null;
   /** Earlier label sets, newest last (not persisted: Undo is for this visit). */
@@ -70,6 +104,13 @@ export interface LabelsSlice {
   startLabelEmbedding(): void;
   setLabelEmbeddings(embeddings: LabelEmbeddings | null): void;
   setLabelEmbeddingError(message: string): void;
+  setLabelEmbeddingProgress(done: number, total: number, now: number): void;
+  setPromptSpeed(speed: PromptSpeed): void;
+  /**
+   * After the person cancelled embedding: the labels (and templates) whose embeddings the cards show are put back,
+   * and the cancelled set goes on the Undo stack; with no earlier embeddings the labels stay, marked 'cancelled'.
+   */
+  cancelLabelEmbedding(): void;
   /** Selects a label to sort by; selecting the selected label again clears the sort. */
   toggleSelectedLabel(id: string): void;
 }
@@ -138,6 +179,8 @@ export const createLabelsSlice: StateCreator<LensState, [], [], LabelsSlice> = (
     labelEmbeddings: null,
     labelEmbeddingStatus: 'idle',
     labelEmbeddingError: null,
+    labelEmbeddingProgress: null,
+    promptSpeed: null,
     selectedLabelId: null,
     labelUndo: [],
 
@@ -201,14 +244,54 @@ export const createLabelsSlice: StateCreator<LensState, [], [], LabelsSlice> = (
     },
     setTemplates: (templates) =>
       set((state) => ({ ...undoEntry(state, 'change the templates'), templates: cleanTemplates(templates) })),
-    startLabelEmbedding: () => set({ labelEmbeddingStatus: 'embedding', labelEmbeddingError: null }),
+    startLabelEmbedding: () =>
+      set({ labelEmbeddingStatus: 'embedding', labelEmbeddingError: null, labelEmbeddingProgress: null }),
     setLabelEmbeddings: (embeddings) =>
       set({
         labelEmbeddings: embeddings,
         labelEmbeddingStatus: embeddings ? 'ready' : 'idle',
         labelEmbeddingError: null,
+        labelEmbeddingProgress: null,
       }),
-    setLabelEmbeddingError: (message) => set({ labelEmbeddingStatus: 'error', labelEmbeddingError: message }),
+    setLabelEmbeddingError: (message) =>
+      set({ labelEmbeddingStatus: 'error', labelEmbeddingError: message, labelEmbeddingProgress: null }),
+    setLabelEmbeddingProgress: (done, total, now) =>
+      set((state) => {
+        const before = state.labelEmbeddingProgress;
+        // A new total is a new request (the first event says done 0): the clock starts again.
+        const isSameRun = before !== null && before.total === total && done >= before.done;
+        return {
+          labelEmbeddingProgress: {
+            done,
+            total,
+            startedAt: isSameRun ? before.startedAt : now,
+            updatedAt: now,
+          },
+        };
+      }),
+    setPromptSpeed: (speed) => set({ promptSpeed: speed }),
+    cancelLabelEmbedding: () =>
+      set((state) => {
+        const shown = state.labelEmbeddings;
+        if (!shown) {
+          return { labelEmbeddingStatus: 'cancelled', labelEmbeddingProgress: null, labelEmbeddingError: null };
+        }
+        // Why go back rather than keep the new labels unranked: Cancel means "I changed my mind", and the only
+        // ranking that exists is the previous labels'. Putting them back makes the list and the cards agree again
+        // (nothing is shown as if it were for labels that were never embedded); Undo brings the cancelled list back.
+        const labels = shown.labelIds.map((id, i) => ({ id, text: shown.labelTexts[i] ?? '' }));
+        return {
+          ...undoEntry(state, 'cancel embedding'),
+          labels,
+          templates: shown.templates ? [...shown.templates] : state.templates,
+          selectedLabelId: labels.some((label) => label.id === state.selectedLabelId)
+            ? state.selectedLabelId
+            : null,
+          labelEmbeddingStatus: 'ready',
+          labelEmbeddingProgress: null,
+          labelEmbeddingError: null,
+        };
+      }),
     toggleSelectedLabel: (id) =>
       set((state) => ({ selectedLabelId: state.selectedLabelId === id ? null : id })),
   };

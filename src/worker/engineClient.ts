@@ -17,6 +17,7 @@ import type {
   ImageEmbeddedEvent,
   ImageFailedEvent,
   ImportModelParams,
+  LabelProgressEvent,
   LoadedModel,
   LoadModelParams,
   LoadProgressEvent,
@@ -40,6 +41,7 @@ interface ImageCallbacks {
 interface RequestListeners {
   images?: ImageCallbacks;
   transfer?: (e: ModelTransferEvent) => void;
+  labels?: (e: LabelProgressEvent) => void;
 }
 
 interface Pending extends RequestListeners {
@@ -94,6 +96,17 @@ export class EngineClient {
 
   embedLabels(p: EmbedLabelsParams): Promise<EmbedLabelsResult> {
     return this.call('embedLabels', p);
+  }
+
+  /**
+   * Embeds a label set with progress (`onProgress` hears done/total prompts after each batch); `cancel` makes
+   * `done` reject with a CancelledError after the batch in flight.
+   */
+  embedLabelSet(
+    p: EmbedLabelsParams,
+    onProgress: (e: LabelProgressEvent) => void,
+  ): CancellableRequest<EmbedLabelsResult> {
+    return this.cancellable('embedLabels', p, { labels: onProgress });
   }
 
   /** Embeds images; `on` hears each one as soon as it is done. `cancel` stops after the current image. */
@@ -203,6 +216,7 @@ export class EngineClient {
       if (event.type === 'imageEmbedded') this.pending.get(event.requestId)?.images?.image(event);
       else if (event.type === 'imageFailed') this.pending.get(event.requestId)?.images?.failed(event);
       else if (event.type === 'modelTransfer') this.pending.get(event.requestId)?.transfer?.(event);
+      else if (event.type === 'labelProgress') this.pending.get(event.requestId)?.labels?.(event);
       else for (const listener of this.listeners) listener(event);
       return;
     }

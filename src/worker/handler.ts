@@ -6,6 +6,7 @@
 import { ProtocolError, describeError } from '../engine/errors';
 import type { ImageSink } from '../engine/imageBatches';
 import type { ModelTransferUpdate } from '../engine/modelLibrary';
+import type { EmbedLabelsRun } from '../engine/textEmbedder';
 import type { LoadEvent } from '../engine/zeroShotEngine';
 import {
   isWorkerRequest,
@@ -31,7 +32,7 @@ import {
 /** What the handler needs of an engine (ZeroShotEngine in the worker). */
 export interface HandlerEngine {
   load(params: LoadModelParams, emit: (event: LoadEvent) => void): Promise<LoadedModel>;
-  embedLabels(params: EmbedLabelsParams): Promise<EmbedLabelsResult>;
+  embedLabels(params: EmbedLabelsParams, run?: EmbedLabelsRun): Promise<EmbedLabelsResult>;
   embedImages(params: EmbedImagesParams, sink: ImageSink, signal: AbortSignal): Promise<EmbedImagesResult>;
   embeddingCacheInfo(): Promise<EmbeddingCacheInfo>;
   clearEmbeddingCache(): Promise<{ removed: number }>;
@@ -80,7 +81,7 @@ function ownBuffer(array: Float32Array): Transferable[] {
 }
 
 export class WorkerHandler {
-  /** Running cancellable requests (embedImages, downloadModel, importModel), so that 'cancel' can stop them. */
+  /** Running cancellable requests (embedLabels, embedImages, transfers), so that 'cancel' can stop them. */
   private readonly running = new Map<number, AbortController>();
 
   constructor(
@@ -118,7 +119,7 @@ export class WorkerHandler {
       case 'loadModel':
         return this.loadModel(request.params);
       case 'embedLabels':
-        return this.embedLabels(request.params);
+        return this.embedLabels(request.id, request.params);
       case 'embedImages':
         return this.embedImages(request.id, request.params);
       case 'cancel':
@@ -160,8 +161,14 @@ export class WorkerHandler {
     return { value, transfer: [] };
   }
 
-  private async embedLabels(params: EmbedLabelsParams): Promise<Reply<'embedLabels'>> {
-    const value = await this.engine.embedLabels(params);
+  /** Progress goes out as labelProgress events tagged with the request id; 'cancel' stops it between batches. */
+  private async embedLabels(requestId: number, params: EmbedLabelsParams): Promise<Reply<'embedLabels'>> {
+    const value = await this.cancellable(requestId, (signal) =>
+      this.engine.embedLabels(params, {
+        signal,
+        onProgress: ({ done, total }) => this.postEvent({ type: 'labelProgress', requestId, done, total }),
+      }),
+    );
     return { value, transfer: ownBuffer(value.embeddings) };
   }
 

@@ -50,6 +50,23 @@ export interface EmbedLabelsResult {
   fromCache?: number;
   /** The text tower's probe cosine once it has been opened; null while it has not been needed. */
   textProbeCosine?: number | null;
+  /**
+   * Prompts timed through the text tower and their milliseconds (the first batch, which may include opening the
+   * tower, left out): the measured per-prompt time that presets quote. 0 when nothing was timed.
+   */
+  promptsRun?: number;
+  towerMs?: number;
+}
+
+/**
+ * Progress of embedLabels: prompts (label × template) run through the text tower so far, of the ones it needs
+ * (labels remembered by the embedding cache are not counted); sent before the first batch and after each.
+ */
+export interface LabelProgressEvent {
+  type: 'labelProgress';
+  requestId: number;
+  done: number;
+  total: number;
 }
 
 export interface EmbedImagesParams {
@@ -186,11 +203,17 @@ export interface ModelTransferEvent {
 }
 
 export type EngineEvent =
-  ImageEmbeddedEvent | ImageFailedEvent | LoadProgressEvent | BackendChangedEvent | ModelTransferEvent;
+  | ImageEmbeddedEvent
+  | ImageFailedEvent
+  | LoadProgressEvent
+  | BackendChangedEvent
+  | ModelTransferEvent
+  | LabelProgressEvent;
 
 /**
- * Stops a running request: embedImages replies `cancelled: true`; downloadModel and importModel reply with a
- * CancelledError (a download keeps its partial files, so the next downloadModel resumes).
+ * Stops a running request: embedImages replies `cancelled: true`; embedLabels, downloadModel and importModel reply
+ * with a CancelledError (a download keeps its partial files, so the next downloadModel resumes; embedLabels keeps
+ * the prompts it computed in memory, so the next request for them resumes).
  */
 export interface CancelParams {
   targetId: number;
