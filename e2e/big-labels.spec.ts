@@ -5,19 +5,26 @@
  * API and typing after it through an in-page keydown → input-handled clock and the Event Timing API; the label list
  * is windowed, so the DOM stays small.
  */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Page } from '@playwright/test';
-import { expect, saveScreen, snapshot, test, waitForModel } from './support/lens';
+import { expect, snapshot, test, waitForModel } from './support/lens';
 import { trySamples } from './support/classifyFlow';
+import { SCREENS_DIR } from './support/paths';
 import { recordMeasurement } from './support/timings';
 
-/** Screenshots of the panel during a preset run at a phone's and a desktop's width (looked at by hand). */
+/**
+ * Screenshots at a phone's and a desktop's width (looked at by hand). Of the viewport, not the full page: a
+ * full-page shot stretches the viewport, and the label list's vh-sized scroll box with it, which scrolls it back.
+ */
 async function screens(page: Page, name: string) {
+  mkdirSync(SCREENS_DIR, { recursive: true });
   for (const size of [
     { width: 390, height: 844 },
     { width: 1280, height: 800 },
   ]) {
     await page.setViewportSize(size);
-    await saveScreen(page, `${name}-${size.width}`);
+    await page.screenshot({ path: join(SCREENS_DIR, `${name}-${size.width}.png`) });
   }
 }
 
@@ -102,7 +109,9 @@ const median = (values: number[]) => {
   return sorted[Math.floor(sorted.length / 2)] ?? 0;
 };
 
-test('pasting 10,000 labels: no long task over 200 ms, typing within a frame, a small DOM', async ({ page }) => {
+test('pasting 10,000 labels: no long task over 200 ms, typing within a frame, a small DOM', async ({
+  page,
+}) => {
   test.setTimeout(240_000);
   await page.goto('/');
   await waitForModel(page);
@@ -147,7 +156,9 @@ test('pasting 10,000 labels: no long task over 200 ms, typing within a frame, a 
   const list = page.getByTestId('label-list');
   await expect(list.locator('li').first()).toHaveAttribute('aria-setsize', '10000');
   await page.getByTestId('label-scroll').evaluate((box) => (box.scrollTop = box.scrollHeight / 2));
-  await expect(list.getByRole('button', { name: 'Rank images by label number 5000', exact: true })).toBeVisible();
+  await expect(
+    list.getByRole('button', { name: 'Rank images by label number 5000', exact: true }),
+  ).toBeVisible();
   await screens(page, '18-ten-thousand-labels');
 
   const longestPasteTaskMs = Math.max(0, ...pasteTasks);

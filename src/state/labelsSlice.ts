@@ -274,7 +274,11 @@ export const createLabelsSlice: StateCreator<LensState, [], [], LabelsSlice> = (
       set((state) => {
         const shown = state.labelEmbeddings;
         if (!shown) {
-          return { labelEmbeddingStatus: 'cancelled', labelEmbeddingProgress: null, labelEmbeddingError: null };
+          return {
+            labelEmbeddingStatus: 'cancelled',
+            labelEmbeddingProgress: null,
+            labelEmbeddingError: null,
+          };
         }
         // Why go back rather than keep the new labels unranked: Cancel means "I changed my mind", and the only
         // ranking that exists is the previous labels'. Putting them back makes the list and the cards agree again

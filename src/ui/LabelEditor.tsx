@@ -38,11 +38,7 @@ export function LabelEditor() {
 
       <LabelTools />
       <ModeControls />
-      {isPasting ? (
-        <PasteLabels onClose={() => setIsPasting(false)} />
-      ) : (
-        <AddLabelForm />
-      )}
+      {isPasting ? <PasteLabels onClose={() => setIsPasting(false)} /> : <AddLabelForm />}
       <LabelEmbeddingProgress />
 
       <LabelList labels={labels} />

@@ -14,7 +14,9 @@ export function secondsLeft(progress: Progress): number | null {
 export function progressText(progress: Progress): string {
   const count = `${progress.done.toLocaleString('en-US')} of ${progress.total.toLocaleString('en-US')} prompts`;
   const left = secondsLeft(progress);
-  return left === null ? `${count} · time left after the first batch` : `${count} · about ${formatDuration(left)} left`;
+  return left === null
+    ? `${count} · time left after the first batch`
+    : `${count} · about ${formatDuration(left)} left`;
 }
 
 /**

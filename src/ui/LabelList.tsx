@@ -75,8 +75,8 @@ export function LabelList({ labels }: { labels: Label[] }) {
   useLayoutEffect(() => {
     if (focusTarget === null) return;
     const row = list.current?.querySelector<HTMLElement>(`[data-label-id="${CSS.escape(focusTarget)}"]`);
+    // Its focus event clears the target (onFocus below); from then on the focus keeps the row rendered.
     row?.querySelector<HTMLElement>('.label-row__name')?.focus();
-    setFocusTarget(null);
   }, [focusTarget]);
 
   const indexOf = useMemo(() => new Map(labels.map((label, i) => [label.id, i])), [labels]);
@@ -84,6 +84,7 @@ export function LabelList({ labels }: { labels: Label[] }) {
   const onFocus = (event: FocusEvent<HTMLUListElement>) => {
     const id = (event.target as HTMLElement).closest<HTMLElement>('[data-label-id]')?.dataset.labelId;
     if (id) setFocusedId(id);
+    setFocusTarget(null);
   };
   const onBlur = (event: FocusEvent<HTMLUListElement>) => {
     if (!event.currentTarget.contains(event.relatedTarget as Node | null)) setFocusedId(null);
@@ -126,8 +127,7 @@ export function LabelList({ labels }: { labels: Label[] }) {
               index,
               setSize: labels.length,
               top: offsets[index]!,
-              height:
-                LABEL_ROW_HEIGHT - LABEL_ROW_GAP + (hints[index] !== null ? LABEL_HINT_HEIGHT : 0),
+              height: LABEL_ROW_HEIGHT - LABEL_ROW_GAP + (hints[index] !== null ? LABEL_HINT_HEIGHT : 0),
             }
           : undefined
       }
