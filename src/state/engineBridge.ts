@@ -35,7 +35,7 @@ import { refreshSearch, resetSearchPipeline } from './searchPipeline';
 import { DEMO_MODEL_ID, type HubBuildEntry } from './catalog';
 import { buildFromOfficialWeights, sourceFor } from './modelLibrary';
 import { fetchSampleSet, type SampleSet } from './samples';
-import type { ReplacedLabels } from './labelsSlice';
+import { cleanLabelListInSteps, type ReplacedLabels } from './labelsSlice';
 import { useLensStore } from './store';
 
 export type { AddFilesSummary } from './imagePipeline';
@@ -167,6 +167,20 @@ export function removeLabel(id: string): void {
 /** Replaces every label (the "paste a list" dialog, the samples); says what was left out of a pasted list. */
 export function setLabels(texts: readonly string[]): ReplacedLabels {
   const result = useLensStore.getState().replaceLabels(texts);
+  scheduleLabelEmbedding();
+  return result;
+}
+
+/** A task boundary: lets the page paint and handle input between steps of a long job. */
+const nextTask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
+/**
+ * setLabels for a pasted list of any size: the lines are cleaned in steps with the page free between them, then
+ * the labels are replaced in one undoable step.
+ */
+export async function setLabelsInSteps(texts: readonly string[]): Promise<ReplacedLabels> {
+  const cleaned = await cleanLabelListInSteps(texts, nextTask);
+  const result = useLensStore.getState().replaceWithCleanLabels(cleaned);
   scheduleLabelEmbedding();
   return result;
 }

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_TEMPLATES } from '../engine/templates';
-import { UNDO_DEPTH } from './labelsSlice';
+import { UNDO_DEPTH, cleanLabelList, cleanLabelListInSteps } from './labelsSlice';
 import { mergePersisted, persistOptions, writeOnlyChanges } from './persistence';
 import { resetStore } from './resetStore.testing';
 import { useLensStore } from './store';
@@ -199,5 +199,21 @@ describe('persistence', () => {
     void storage.setItem('k', { state: { labels: [...labels], mode: 'single' }, version: 1 });
     void storage.setItem('k', { state: { labels, mode: 'multi' }, version: 1 });
     expect(written).toHaveLength(3);
+  });
+});
+
+describe('cleaning a pasted list in steps', () => {
+  it('gives what cleaning at once gives, pausing between steps', async () => {
+    const lines = Array.from({ length: 5000 }, (_, i) => (i % 7 === 0 ? '' : `Label ${i % 3000}`));
+    let pauses = 0;
+    const stepped = await cleanLabelListInSteps(lines, async () => void pauses++, 2000);
+    const atOnce = cleanLabelList(lines);
+    expect(pauses).toBe(2);
+    expect(stepped.labels.map((label) => label.text)).toEqual(atOnce.labels.map((label) => label.text));
+    expect([stepped.kept, stepped.blank, stepped.duplicates]).toEqual([
+      atOnce.kept,
+      atOnce.blank,
+      atOnce.duplicates,
+    ]);
   });
 });

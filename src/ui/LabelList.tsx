@@ -11,15 +11,7 @@ import type { Label } from '../state/labelsSlice';
 import { selectTopLabelCounts, selectTruncatedLabelIds } from '../state/selectors';
 import { useLensStore } from '../state/store';
 import { labelHints } from '../state/vocabulary';
-import {
-  LABEL_HINT_HEIGHT,
-  LABEL_ROW_GAP,
-  LABEL_ROW_HEIGHT,
-  WINDOW_LABELS_FROM,
-  labelWindow,
-  rowOffsets,
-  scrollTopToShow,
-} from './labelWindow';
+import { LABEL_ROW_GAP, WINDOW_LABELS_FROM, labelWindow, rowOffsets, scrollTopToShow } from './labelWindow';
 import { LabelRow } from './LabelRow';
 import { useModelVocabulary } from './useModelVocabulary';
 
@@ -37,13 +29,20 @@ export function LabelList({ labels }: { labels: Label[] }) {
   const counts = useLensStore(selectTopLabelCounts);
   const truncated = useLensStore(selectTruncatedLabelIds);
   const known = useModelVocabulary();
-  // Once per label list and model, not per row and render.
-  const hints = useMemo(() => labelHints(labels, known), [labels, known]);
   const isWindowed = labels.length >= WINDOW_LABELS_FROM;
+  // Windowed, a closed-vocabulary model gives every row room for a hint line, so the heights are known without
+  // checking 10,000 labels' words (~50 ms on a busy 2-core machine, inside the paste's task); the hints are then
+  // worked out for the rendered rows only.
   const offsets = useMemo(
-    () => (isWindowed ? rowOffsets(labels.length, (i) => hints[i] !== null) : null),
-    [isWindowed, labels.length, hints],
+    () => (isWindowed ? rowOffsets(labels.length, () => known !== null) : null),
+    [isWindowed, labels.length, known],
   );
+  const hintOf = (index: number): string | null => labelHints([labels[index]!], known)[0] ?? null;
+  const indexOf = (id: string | null | undefined): number | undefined => {
+    if (id === null || id === undefined) return undefined;
+    const index = labels.findIndex((label) => label.id === id);
+    return index >= 0 ? index : undefined;
+  };
 
   const scrollBox = useRef<HTMLDivElement>(null);
   const list = useRef<HTMLUListElement>(null);
@@ -79,8 +78,6 @@ export function LabelList({ labels }: { labels: Label[] }) {
     row?.querySelector<HTMLElement>('.label-row__name')?.focus();
   }, [focusTarget]);
 
-  const indexOf = useMemo(() => new Map(labels.map((label, i) => [label.id, i])), [labels]);
-
   const onFocus = (event: FocusEvent<HTMLUListElement>) => {
     const id = (event.target as HTMLElement).closest<HTMLElement>('[data-label-id]')?.dataset.labelId;
     if (id) setFocusedId(id);
@@ -94,7 +91,7 @@ export function LabelList({ labels }: { labels: Label[] }) {
     const target = event.target as HTMLElement;
     if (!target.classList.contains('label-row__name')) return;
     const id = target.closest<HTMLElement>('[data-label-id]')?.dataset.labelId;
-    const index = id === undefined ? undefined : indexOf.get(id);
+    const index = indexOf(id);
     if (index === undefined) return;
     const step: Record<string, number> = {
       ArrowDown: index + 1,
@@ -120,14 +117,14 @@ export function LabelList({ labels }: { labels: Label[] }) {
       count={counts[label.id] ?? 0}
       isSelected={label.id === selectedLabelId}
       isTruncated={truncated.has(label.id)}
-      hint={hints[index] ?? null}
+      hint={hintOf(index)}
       placement={
         offsets
           ? {
               index,
               setSize: labels.length,
               top: offsets[index]!,
-              height: LABEL_ROW_HEIGHT - LABEL_ROW_GAP + (hints[index] !== null ? LABEL_HINT_HEIGHT : 0),
+              height: offsets[index + 1]! - offsets[index]! - LABEL_ROW_GAP,
             }
           : undefined
       }
@@ -156,7 +153,7 @@ export function LabelList({ labels }: { labels: Label[] }) {
   for (let i = first; i < last; i++) rendered.push(i);
   // The focused row (an edit in progress too) and the arrow keys' target stay rendered wherever the box scrolled.
   for (const id of [focusedId, focusTarget]) {
-    const index = id === null ? undefined : indexOf.get(id);
+    const index = indexOf(id);
     if (index !== undefined && (index < first || index >= last) && !rendered.includes(index))
       rendered.push(index);
   }
