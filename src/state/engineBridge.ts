@@ -23,7 +23,12 @@ import {
   resetImagePipeline,
   type AddFilesSummary,
 } from './imagePipeline';
-import { embedLabelsNow, resetLabelPipeline, scheduleLabelEmbedding } from './labelPipeline';
+import {
+  cancelLabelEmbedding,
+  embedLabelsNow,
+  resetLabelPipeline,
+  scheduleLabelEmbedding,
+} from './labelPipeline';
 import { plural } from './imageFiles';
 import { loadPreset } from './presets';
 import { resetDuplicatesPipeline } from './duplicatesPipeline';
@@ -31,7 +36,7 @@ import { refreshSearch, resetSearchPipeline } from './searchPipeline';
 import { DEMO_MODEL_ID, type HubBuildEntry } from './catalog';
 import { buildFromOfficialWeights, sourceFor } from './modelTransfers';
 import { fetchSampleSet, type SampleSet } from './samples';
-import type { ReplacedLabels } from './labelsSlice';
+import { cleanLabelListInSteps, type ReplacedLabels } from './labelsSlice';
 import { useLensStore } from './store';
 
 export type { AddFilesSummary } from './imagePipeline';
@@ -166,6 +171,20 @@ export function setLabels(texts: readonly string[]): ReplacedLabels {
   return result;
 }
 
+/** A task boundary: lets the page paint and handle input between steps of a long job. */
+const nextTask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
+/**
+ * setLabels for a pasted list of any size: the lines are cleaned in steps with the page free between them, then
+ * the labels are replaced in one undoable step.
+ */
+export async function setLabelsInSteps(texts: readonly string[]): Promise<ReplacedLabels> {
+  const cleaned = await cleanLabelListInSteps(texts, nextTask);
+  const result = useLensStore.getState().replaceWithCleanLabels(cleaned);
+  scheduleLabelEmbedding();
+  return result;
+}
+
 export function setTemplates(templates: readonly string[]): void {
   useLensStore.getState().setTemplates(templates);
   scheduleLabelEmbedding();
@@ -188,6 +207,14 @@ export async function applyPreset(id: string): Promise<void> {
   } catch (error) {
     useLensStore.getState().pushNotice(`The preset could not be used: ${describeError(error)}`, 'error');
   }
+}
+
+/** Stops embedding the labels and goes back to the labels the results are for (see labelsSlice). */
+export { cancelLabelEmbedding };
+
+/** Embeds the labels again after a cancel that had nothing to go back to. */
+export function embedLabelsAgain(): void {
+  void embedLabelsNow();
 }
 
 /** Puts back the labels and templates before the last edit. */
