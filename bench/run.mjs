@@ -2,7 +2,8 @@
 // bench-results/<date>-<machine>.json, then prints the tables (bench/report.mjs). Not part of `npm test`.
 //
 //   npm run bench                      # the full run (~8 min on 2 cores)
-//   npm run bench -- --quick           # a smoke run: demo model + B/16 int8, few repetitions, nothing written
+//   npm run bench -- --quick           # a smoke run (npm test's "bench" step): demo model, WASM, few repetitions,
+//                                      # no peer, nothing written, nothing asserted about speed
 //   npm run bench -- --dtypes int8,fp32 --no-write
 //
 // Steps: FLOPs of the towers and the MatMul graphs (Python toolchain) → type-check and build the bench page
@@ -10,6 +11,7 @@
 // worker per case in Chromium, the renderer's memory sampled from /proc meanwhile.
 /* global process, console, setTimeout, clearTimeout, window, document */
 import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -46,6 +48,28 @@ const IMAGES_DIR = resolve(ROOT, '../shared/data/images');
 const IMAGENET = JSON.parse(readFileSync(join(ROOT, 'src/data/presets/imagenet-1k.json'), 'utf8'));
 const CLASS_NAMES = IMAGENET.labels;
 const TEMPLATES_80 = IMAGENET.templates;
+/** The preset's templates for the first ranking (CLIP's 7 selected by forward selection; see the preset file). */
+const FAST_TEMPLATES = IMAGENET.fastTemplates;
+/**
+ * The peer (issue #19): transformers.js on a random-weight CLIP ViT-B/16 built by models/eva_lens/peer_clip.py, with
+ * transformers.js's own onnxruntime-web build (it bundles a different version from the app's).
+ */
+const PEER = {
+  id: 'peer-clip-b16',
+  modelsDir: join(ROOT, 'models/.artifacts'),
+  dtype: 'q8',
+  perImageLabelCount: 10,
+  image: { warmupRuns: 2, timedRuns: 10 },
+};
+const PEER_ORT_DIST = (() => {
+  try {
+    const fromTransformers = createRequire(join(ROOT, 'node_modules/@huggingface/transformers/package.json'));
+    // Its package exports no package.json; its Node entry lies in dist/, beside the WASM files.
+    return dirname(fromTransformers.resolve('onnxruntime-web'));
+  } catch {
+    return null;
+  }
+})();
 /** A case that takes longer than this is recorded as failed (its browser context is closed, ending its worker). */
 const CASE_TIMEOUT_MS = 300_000;
 
@@ -74,12 +98,18 @@ const MODELS = {
     paddedPromptCount: { wasm: 96 },
     /** 25 classes × 80 templates = 2,000 prompts (~20 s at int8); all 80,000 would take ~12 min. */
     ensembleClassCount: { wasm: 25 },
+    /** Text batch sizes tried over the 1,000 class names (int8 WASM only; ~8 s each). */
+    textBatchSweep: { wasm: [16, 32, 64, 128] },
+    /** ImageNet-1k × the preset's first-ranking templates, timed whole (int8 WASM only; ~1 min). */
+    firstRanking: { wasm: true },
   },
 };
 /** Dtypes that also run the length-sorted text experiment (it costs one more pass over the class names). */
 const SORTED_TEXT_DTYPES = ['int8'];
-/** Dtypes that also run the 80-template ensemble (the app's WASM path). */
+/** Dtypes that also run the 80-template ensemble, the batch sweep and the first ranking (the app's WASM path). */
 const ENSEMBLE_DTYPES = ['int8'];
+/** The app's text batch on WASM (src/engine/zeroShotEngine.ts, DEFAULT_TEXT_BATCH_SIZE), used by the first ranking. */
+const APP_TEXT_BATCH_WASM = 64;
 const MISSING_B16 =
   'models/.artifacts/eva02-b16-random/ is missing: the pytest suite writes it. Run\n' +
   '  PYTHONPATH=models /usr/bin/python3 -m pytest models/tests/test_export.py\n' +
@@ -94,19 +124,22 @@ function parseOptions() {
       quick: { type: 'boolean', default: false },
       models: { type: 'string' },
       dtypes: { type: 'string' },
-      backends: { type: 'string', default: 'wasm,webgpu' },
+      backends: { type: 'string' },
       threads: { type: 'string', default: '2' },
       'no-write': { type: 'boolean', default: false },
+      'no-peer': { type: 'boolean', default: false },
       json: { type: 'string' },
     },
   });
-  const models = values.models?.split(',') ?? Object.keys(MODELS);
+  // The smoke run is npm test's "bench" step: the demo model on WASM only, so it stays short on a busy machine.
+  const models = values.models?.split(',') ?? (values.quick ? ['eva-lens-demo'] : Object.keys(MODELS));
   for (const model of models) if (!MODELS[model]) throw new Error(`unknown model ${model}`);
   return {
     quick: values.quick,
     models,
     dtypes: values.dtypes?.split(',') ?? (values.quick ? ['int8'] : null),
-    backends: values.backends.split(','),
+    backends: values.backends?.split(',') ?? (values.quick ? ['wasm'] : ['wasm', 'webgpu']),
+    peer: !values.quick && !values['no-peer'],
     threads: Number(values.threads),
     write: !values['no-write'] && !values.quick,
     json: values.json,
@@ -151,6 +184,24 @@ function countFlops(modelKey) {
       String(manifest.text.contextLength),
     ]),
   };
+}
+
+/**
+ * The peer's model folder (transformers.js layout), built once by the Python toolchain with a fixed seed; its
+ * tokenizer is the B/16 package's CLIP tokenizer.json. Several minutes on 2 cores the first time.
+ */
+function ensurePeerModel() {
+  const dir = join(PEER.modelsDir, PEER.id);
+  if (existsSync(join(dir, 'peer.json'))) return JSON.parse(readFileSync(join(dir, 'peer.json'), 'utf8'));
+  log(`building the peer model (random-weight CLIP ViT-B/16, transformers.js layout) into ${dir}…`);
+  const tokenizer = join(MODELS['eva02-b16-random'].dir, 'tokenizer.json');
+  const res = spawnSync(PYTHON, ['-m', 'eva_lens.peer_clip', dir, '--tokenizer', tokenizer], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, PYTHONPATH: 'models' },
+  });
+  if (res.status !== 0) throw new Error(`the peer model could not be built:\n${res.stderr}`);
+  return JSON.parse(readFileSync(join(dir, 'peer.json'), 'utf8'));
 }
 
 /** A fresh browser context (its own renderer process) on the bench page, ready to be driven. */
@@ -222,6 +273,16 @@ async function main() {
     console.error(MISSING_B16);
     process.exit(1);
   }
+  if (options.peer && !PEER_ORT_DIST) {
+    console.error(
+      '@huggingface/transformers is not installed (a devDependency for the bench only): run npm install, or pass --no-peer.',
+    );
+    process.exit(1);
+  }
+  if (options.peer && !existsSync(join(MODELS['eva02-b16-random'].dir, 'manifest.json'))) {
+    console.error(MISSING_B16);
+    process.exit(1);
+  }
   const startedAt = new Date();
   const loadBefore = await loadSnapshot(process.pid);
   log(
@@ -236,6 +297,8 @@ async function main() {
     { PYTHONPATH: 'models' },
   );
 
+  const peerModel = options.peer ? ensurePeerModel() : null;
+
   log('type-checking and building the bench page…');
   npx(['tsc', '-p', 'bench/tsconfig.json']);
   const pageDir = join(CACHE, 'page');
@@ -246,6 +309,7 @@ async function main() {
     '/matmul/': matmulDir,
     '/images/': IMAGES_DIR,
     ...Object.fromEntries(options.models.map((m) => [`/models/${m}/`, MODELS[m].dir])),
+    ...(options.peer ? { '/peer-ort/': PEER_ORT_DIST, '/peer-models/': PEER.modelsDir } : {}),
     '/': pageDir,
   };
   const server = await startStaticServer(routes);
@@ -276,6 +340,17 @@ async function main() {
     matmul: [],
     preprocess: null,
     models: [],
+    peer: options.peer
+      ? {
+          library: '@huggingface/transformers',
+          version: JSON.parse(
+            readFileSync(join(ROOT, 'node_modules/@huggingface/transformers/package.json'), 'utf8'),
+          ).version,
+          model: { id: PEER.id, built: peerModel, by: 'models/eva_lens/peer_clip.py' },
+          dtype: PEER.dtype,
+          cases: [],
+        }
+      : null,
   };
   try {
     const pageUrl = `${server.url}/`;
@@ -291,8 +366,8 @@ async function main() {
       kind: 'matmul',
       ...ortSettings,
       models: matmulModels.map((m) => ({ ...m, url: `${server.url}/matmul/${m.file}` })),
-      warmupRuns: 2,
-      timedRuns: options.quick ? 3 : 5,
+      warmupRuns: options.quick ? 1 : 2,
+      timedRuns: options.quick ? 2 : 5,
     };
     const runMatmul = async (at) => {
       const outcome = await runCase(
@@ -317,11 +392,13 @@ async function main() {
         size: manifest.image.size,
         mean: manifest.image.mean,
         std: manifest.image.std,
-        passes: 3,
+        passes: options.quick ? 2 : 3,
       };
       const where = (label, method) => runCase(browser, pageUrl, label, method, preprocessRequest);
       const worker = await where('preprocessing in a worker', 'inWorker');
-      const mainThread = await where('preprocessing on the main thread', 'preprocessOnMainThread');
+      const mainThread = options.quick
+        ? worker
+        : await where('preprocessing on the main thread', 'preprocessOnMainThread');
       results.preprocess = {
         size: manifest.image.size,
         worker: worker.result,
@@ -347,6 +424,7 @@ async function main() {
         );
       for (const { backend, dtype } of cases) {
         const slow = settings.slowDtypes?.includes(dtype);
+        const appPath = !options.quick && ENSEMBLE_DTYPES.includes(dtype);
         const request = {
           kind: 'model',
           ...ortSettings,
@@ -368,11 +446,18 @@ async function main() {
             sortedByLength: backend === 'wasm' && SORTED_TEXT_DTYPES.includes(dtype),
             ensemble: {
               templates: TEMPLATES_80,
-              classCount:
-                options.quick || !ENSEMBLE_DTYPES.includes(dtype)
-                  ? 0
-                  : (settings.ensembleClassCount[backend] ?? 0),
+              classCount: appPath ? (settings.ensembleClassCount[backend] ?? 0) : 0,
             },
+            batchSweep: appPath ? (settings.textBatchSweep?.[backend] ?? []) : [],
+            firstRanking:
+              appPath && settings.firstRanking?.[backend]
+                ? {
+                    name: `ImageNet-1k × ${FAST_TEMPLATES.length} templates`,
+                    labels: CLASS_NAMES,
+                    templates: FAST_TEMPLATES,
+                    batchSize: APP_TEXT_BATCH_WASM,
+                  }
+                : null,
           },
         };
         const outcome = await runCase(
@@ -385,7 +470,25 @@ async function main() {
         results.models.push({ model: modelKey, dtype, backend, ...outcome });
       }
     }
-    await runMatmul('end');
+    if (options.peer) {
+      for (const mode of ['pipeline', 'split']) {
+        const outcome = await runCase(browser, pageUrl, `transformers.js peer (${mode})`, 'inWorker', {
+          kind: 'peer',
+          mode,
+          modelsUrl: `${server.url}/peer-models/`,
+          modelId: PEER.id,
+          dtype: PEER.dtype,
+          wasmPaths: `${server.url}/peer-ort/`,
+          threads: options.threads,
+          labels: CLASS_NAMES,
+          template: results.settings.template,
+          perImageLabelCount: PEER.perImageLabelCount,
+          ...PEER.image,
+        });
+        results.peer.cases.push({ mode, ...outcome });
+      }
+    }
+    if (!options.quick) await runMatmul('end');
   } finally {
     await browser.close();
     await server.close();
@@ -411,6 +514,14 @@ async function main() {
   }
   if (files.length === 0) log('no result file written (--quick or --no-write without --json)');
   console.log(`\n${renderReport(results)}\n`);
+  // A failed case is recorded above and fails the run (npm test's smoke run relies on it); speed never does.
+  const failed = [...results.matmul, ...results.models, ...(results.peer?.cases ?? [])].filter(
+    (c) => c.error,
+  );
+  if (failed.length > 0) {
+    log(`${failed.length} case(s) failed: ${failed.map((c) => c.error).join('; ')}`);
+    process.exitCode = 1;
+  }
 }
 
 main().catch((error) => {

@@ -100,11 +100,21 @@ export interface ZeroShotEngineOptions {
    * 3.34 at 4 and 2.73 at 8; see BENCHMARKS.md).
    */
   imageBatchSize?: Partial<Record<Backend, number>>;
+  /** Prompts per text-tower run (default DEFAULT_TEXT_BATCH_SIZE for the backend in use). */
+  textBatchSize?: Partial<Record<Backend, number>>;
   preprocess?: PreprocessOptions;
   /** Image embeddings kept across visits (IndexedDB in the worker); none: every image is embedded. */
   embeddingCache?: EmbeddingCache;
   now?: () => number;
 }
+
+/**
+ * Prompts per text-tower run. The prompts are sorted by length first, so a batch pads to little; on WASM, bigger
+ * batches feed the MatMul kernels better. B/16 int8 on 2-core WASM, ImageNet's 1,000 class names (`npm run bench`
+ * text batch sweep, BENCHMARKS.md): see the 2026-12-06 section for the measured tower seconds per batch size.
+ * WebGPU keeps 32 (not measured on a real GPU here).
+ */
+export const DEFAULT_TEXT_BATCH_SIZE: Record<Backend, number> = { wasm: 64, webgpu: 32 };
 
 interface LoadedState {
   manifest: ModelManifest;
@@ -404,6 +414,10 @@ export class ZeroShotEngine {
           }),
         manifest.embedDim,
         `${manifest.id}/${state.image.dtype}`,
+        {
+          batchSize:
+            this.options.textBatchSize?.[state.image.backend] ?? DEFAULT_TEXT_BATCH_SIZE[state.image.backend],
+        },
       );
     })().catch((error: unknown) => {
       state.textEmbedder = null;

@@ -2,6 +2,7 @@ import { useEffect } from 'react';
 import { applyPreset, undoLabelEdit } from '../state/engineBridge';
 import { PRESETS } from '../state/presets';
 import { useLensStore } from '../state/store';
+import { FullTemplatesOffer } from './FullTemplatesOffer';
 
 /** True when a key press belongs to a text field (its own Ctrl+Z undoes typing there). */
 function isTyping(target: EventTarget | null): boolean {
@@ -26,32 +27,35 @@ export function LabelTools() {
   }, []);
 
   return (
-    <div className="label-tools">
-      <select
-        className="select select--small"
-        aria-label="Use a label preset"
-        value=""
-        onChange={(event) => {
-          if (event.target.value) void applyPreset(event.target.value);
-        }}
-      >
-        <option value="">Use a preset…</option>
-        {PRESETS.map((preset) => (
-          <option key={preset.id} value={preset.id}>
-            {preset.name}
-          </option>
-        ))}
-      </select>
-      <button
-        type="button"
-        className="button button--quiet button--small"
-        disabled={lastEdit === null}
-        aria-label={lastEdit ? `Undo ${lastEdit}` : 'Undo'}
-        title={lastEdit ? `Undo ${lastEdit} (Ctrl+Z)` : 'Nothing to undo'}
-        onClick={() => undoLabelEdit()}
-      >
-        Undo
-      </button>
-    </div>
+    <>
+      <div className="label-tools">
+        <select
+          className="select select--small"
+          aria-label="Use a label preset"
+          value=""
+          onChange={(event) => {
+            if (event.target.value) void applyPreset(event.target.value);
+          }}
+        >
+          <option value="">Use a preset…</option>
+          {PRESETS.map((preset) => (
+            <option key={preset.id} value={preset.id}>
+              {preset.name}
+            </option>
+          ))}
+        </select>
+        <button
+          type="button"
+          className="button button--quiet button--small"
+          disabled={lastEdit === null}
+          aria-label={lastEdit ? `Undo ${lastEdit}` : 'Undo'}
+          title={lastEdit ? `Undo ${lastEdit} (Ctrl+Z)` : 'Nothing to undo'}
+          onClick={() => undoLabelEdit()}
+        >
+          Undo
+        </button>
+      </div>
+      <FullTemplatesOffer />
+    </>
   );
 }
