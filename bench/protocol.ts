@@ -61,7 +61,7 @@ export interface ModelCaseRequest extends OrtCaseSettings {
 export interface PeerCaseRequest {
   kind: 'peer';
   mode: 'pipeline' | 'split';
-  /** URL of the folder holding the model folder (transformers.js's `env.localModelPath`). */
+  /** Path (on the bench server) of the folder holding the model folder (transformers.js's `env.localModelPath`). */
   modelsUrl: string;
   modelId: string;
   /** transformers.js's dtype name; 'q8' (its WASM default) loads `onnx/*_quantized.onnx`. */
