@@ -56,7 +56,7 @@ export function deriveCase(modelCase, flops, peaks) {
   const sortedTowerSeconds = sorted ? sorted.towerMs / 1000 : null;
   const bySeqLen = flops?.text.flopsPerPromptBySeqLen;
   return {
-    model: modelCase.model,
+    model: modelCase.part ? `${modelCase.model} (${modelCase.part})` : modelCase.model,
     dtype: c.dtype,
     backend,
     gpu: c.gpu ?? null,
