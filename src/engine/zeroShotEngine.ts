@@ -109,12 +109,12 @@ export interface ZeroShotEngineOptions {
 }
 
 /**
- * Prompts per text-tower run. The prompts are sorted by length first, so a batch pads to little; on WASM, bigger
- * batches feed the MatMul kernels better. B/16 int8 on 2-core WASM, ImageNet's 1,000 class names (`npm run bench`
- * text batch sweep, BENCHMARKS.md): see the 2026-12-06 section for the measured tower seconds per batch size.
- * WebGPU keeps 32 (not measured on a real GPU here).
+ * Prompts per text-tower run. The prompts are sorted by length first, so a batch pads to little. Measured for WASM
+ * (`npm run bench`, B/16 int8, ImageNet's 998 class names, 2 cores under load average 8-10, BENCHMARKS.md
+ * 2026-12-06): batch 32 ran 41 prompts/s, 64 ran 34 and 128 ran 29, so WASM keeps 32. WebGPU keeps 32 too (not
+ * measured on a real GPU here).
  */
-export const DEFAULT_TEXT_BATCH_SIZE: Record<Backend, number> = { wasm: 64, webgpu: 32 };
+export const DEFAULT_TEXT_BATCH_SIZE: Record<Backend, number> = { wasm: 32, webgpu: 32 };
 
 interface LoadedState {
   manifest: ModelManifest;
