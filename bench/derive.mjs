@@ -56,7 +56,7 @@ export function deriveCase(modelCase, flops, peaks) {
   const sortedTowerSeconds = sorted ? sorted.towerMs / 1000 : null;
   const bySeqLen = flops?.text.flopsPerPromptBySeqLen;
   return {
-    model: modelCase.model,
+    model: modelCase.part ? `${modelCase.model} (${modelCase.part})` : modelCase.model,
     dtype: c.dtype,
     backend,
     gpu: c.gpu ?? null,
@@ -106,6 +106,16 @@ export function deriveCase(modelCase, flops, peaks) {
             // Same prompts per second for every class: the template set is the same, class names differ in length.
             allClassesSecondsExtrapolated:
               (c.text.ensemble.totalMs / 1000) * (real.prompts / c.text.ensemble.classes),
+          }
+        : null,
+      batchSweep: (c.text.batchSweep ?? []).map((b) => ({
+        ...b,
+        promptsPerSecond: b.prompts / (b.towerMs / 1000),
+      })),
+      firstRanking: c.text.firstRanking
+        ? {
+            ...c.text.firstRanking,
+            promptsPerSecond: c.text.firstRanking.prompts / (c.text.firstRanking.totalMs / 1000),
           }
         : null,
     },
@@ -196,6 +206,93 @@ export function checkTargets(cases, modelKey) {
   ];
 }
 
+/** Issue #19's target for a big label set: ImageNet-1k's first ranking on B/16 int8 WASM. */
+export const FIRST_RANKING_TARGET_SECONDS = 60;
+
+/**
+ * EVA Lens against the peer (transformers.js on a CLIP ViT-B/16 of the same size), row by row. `ratio` is EVA Lens
+ * / peer of the measured quantity (seconds or MiB): below 1, EVA Lens needs less.
+ */
+export function derivePeer(results, cases) {
+  const peer = results.peer;
+  if (!peer) return null;
+  const ours = cases.find(
+    (c) => c.model === 'eva02-b16-random' && c.dtype === 'int8' && c.backend === 'wasm',
+  );
+  const byMode = Object.fromEntries(peer.cases.map((c) => [c.mode, c]));
+  const pipeline = byMode.pipeline?.result ?? null;
+  const split = byMode.split?.result ?? null;
+  const peakMiB = (c) => (c?.memory ? c.memory.peakRendererRssBytes / 2 ** 20 : null);
+  const wasmMiB = (r) => (r?.memory.afterRuns.wasmBytes ?? NaN) / 2 ** 20;
+  const row = (what, evaLens, peerValue, peerWay) => ({
+    what,
+    evaLens,
+    peer: peerValue,
+    peerWay,
+    ratio: evaLens !== null && peerValue ? evaLens / peerValue : null,
+  });
+  const rows = [];
+  if (ours) {
+    const load = ours.downloadSeconds + ours.coldStartSeconds;
+    const oursOneImage = ours.image.medianSeconds;
+    rows.push(
+      row('load: fetch + sessions (s)', load, pipeline ? pipeline.loadMs / 1000 : null, 'pipeline()'),
+      row('load: fetch + sessions (s)', load, split ? split.loadMs / 1000 : null, 'split towers'),
+      row(
+        'one image, image tower (s, median; EVA Lens: labels already embedded)',
+        oursOneImage,
+        pipeline ? pipeline.perImage.medianMs / 1000 : null,
+        `pipeline(image, ${pipeline?.perImageLabels ?? '–'} labels)`,
+      ),
+      row(
+        'one image: preprocess + image tower (s, median)',
+        oursOneImage + (results.preprocess?.worker?.meanMsPerImage ?? 0) / 1000,
+        split ? split.perImage.medianMs / 1000 : null,
+        'processor + vision model',
+      ),
+      row(
+        'one image, image tower only (s, median)',
+        oursOneImage,
+        split?.imageTowerOnly ? split.imageTowerOnly.medianMs / 1000 : null,
+        'vision model',
+      ),
+      row(
+        `${ours.text.prompts} labels, "a photo of a {}." (s)`,
+        ours.text.realTotalSeconds,
+        pipeline ? pipeline.allLabelsMs / 1000 : null,
+        'pipeline(image, 1,000 labels)',
+      ),
+      row(
+        `${ours.text.prompts} labels, "a photo of a {}." (s)`,
+        ours.text.realTotalSeconds,
+        split ? split.allLabelsMs / 1000 : null,
+        'tokenizer + text model, one call',
+      ),
+      row(
+        'peak renderer memory (MiB)',
+        ours.memory.peakRendererRssMiB,
+        peakMiB(byMode.pipeline),
+        'pipeline()',
+      ),
+      row(
+        'peak renderer memory (MiB)',
+        ours.memory.peakRendererRssMiB,
+        peakMiB(byMode.split),
+        'split towers',
+      ),
+      row('WASM heap (MiB)', ours.memory.wasmMiB, pipeline ? wasmMiB(pipeline) : null, 'pipeline()'),
+      row('WASM heap (MiB)', ours.memory.wasmMiB, split ? wasmMiB(split) : null, 'split towers'),
+    );
+  }
+  return {
+    library: `${peer.library} ${peer.version}`,
+    ortVersion: pipeline?.ortVersion ?? split?.ortVersion ?? null,
+    dtype: peer.dtype,
+    failures: peer.cases.filter((c) => c.error).map((c) => `${c.mode}: ${c.error}`),
+    rows,
+  };
+}
+
 export function deriveAll(results) {
   const peaks = kernelPeaks(results.matmul);
   const cases = results.models
@@ -206,5 +303,6 @@ export function deriveAll(results) {
     cases,
     baseline: deriveBaseline(cases, results.preprocess, 'eva02-b16-random'),
     targets: checkTargets(cases, 'eva02-b16-random'),
+    peer: derivePeer(results, cases),
   };
 }

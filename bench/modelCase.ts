@@ -220,6 +220,44 @@ async function measureTextTower(
     };
   }
 
+  // Batch sizes for the app's text batch: the class names with one template, a fresh embedder each (sorted by length).
+  const batchSweep = [];
+  for (const size of request.text.batchSweep) {
+    const timed = timedEmbedder(sessions, tokenizer, manifest, `${request.dtype}/sweep${size}`, size);
+    const started = performance.now();
+    await timed.embedder.embedLabels(labels, [template]);
+    batchSweep.push({
+      batchSize: size,
+      prompts: timed.prompts(),
+      totalMs: performance.now() - started,
+      towerMs: timed.towerMs(),
+    });
+  }
+
+  // Time to the first ranking of a big label set, measured whole: what a person waits for after choosing it.
+  let firstRanking = null;
+  if (request.text.firstRanking) {
+    const { name, labels: rankLabels, templates, batchSize: rankBatch } = request.text.firstRanking;
+    const timed = timedEmbedder(sessions, tokenizer, manifest, `${request.dtype}/first`, rankBatch);
+    const started = performance.now();
+    await timed.embedder.embedLabels(rankLabels, templates);
+    const totalMs = performance.now() - started;
+    const tokenCounts = rankLabels.flatMap((label) =>
+      templates.map((t) => tokenizer.encode(fillTemplate(t, label)).ids.length),
+    );
+    firstRanking = {
+      name,
+      labels: rankLabels.length,
+      templates: templates.length,
+      prompts: timed.prompts(),
+      batchSize: rankBatch,
+      meanTokens: tokenCounts.reduce((a, b) => a + b, 0) / tokenCounts.length,
+      totalMs,
+      towerMs: timed.towerMs(),
+      seqLens: [...new Set(timed.seqLens())],
+    };
+  }
+
   return {
     probeCosine: cosineSimilarity(probeEmbedding, manifest.probe.textEmbedding),
     contextLength,
@@ -235,5 +273,35 @@ async function measureTextTower(
     paddedToContext,
     sortedByLength,
     ensemble,
+    batchSweep,
+    firstRanking,
   };
+}
+
+/** A fresh TextEmbedder (nothing cached) whose text-tower runs are counted and timed. */
+function timedEmbedder(
+  sessions: ModelSessions,
+  tokenizer: ClipTokenizer,
+  manifest: ModelManifest,
+  key: string,
+  batchSize: number,
+) {
+  let towerMs = 0;
+  let prompts = 0;
+  const seqLens: number[] = [];
+  const embedder = new TextEmbedder(
+    tokenizer,
+    async (ids, batch, seqLen) => {
+      const started = performance.now();
+      const out = await runTextTower(sessions, ids, batch, seqLen);
+      towerMs += performance.now() - started;
+      prompts += batch;
+      seqLens.push(seqLen);
+      return out;
+    },
+    manifest.embedDim,
+    `${manifest.id}/${key}`,
+    { batchSize },
+  );
+  return { embedder, towerMs: () => towerMs, prompts: () => prompts, seqLens: () => seqLens };
 }

@@ -44,7 +44,37 @@ export interface ModelCaseRequest extends OrtCaseSettings {
      * TextEmbedder as the app runs it; 0 skips it. The time for all labels is extrapolated from it.
      */
     ensemble: { templates: string[]; classCount: number };
+    /**
+     * The same class names with one template, through a fresh TextEmbedder at each of these batch sizes (tower
+     * time per batch size, to tune the app's text batch per backend); empty skips it.
+     */
+    batchSweep: number[];
+    /**
+     * Time to the first ranking of a big label set (issue #19): every label × `templates` through a fresh
+     * TextEmbedder at `batchSize`, measured whole (not extrapolated); null skips it.
+     */
+    firstRanking: { name: string; labels: string[]; templates: string[]; batchSize: number } | null;
   };
+}
+
+/** transformers.js on the peer model (bench/peerCase.ts). */
+export interface PeerCaseRequest {
+  kind: 'peer';
+  mode: 'pipeline' | 'split';
+  /** Path (on the bench server) of the folder holding the model folder (transformers.js's `env.localModelPath`). */
+  modelsUrl: string;
+  modelId: string;
+  /** transformers.js's dtype name; 'q8' (its WASM default) loads `onnx/*_quantized.onnx`. */
+  dtype: 'q8' | 'fp32';
+  /** Folder of transformers.js's own onnxruntime-web WASM files. */
+  wasmPaths: string;
+  threads: number;
+  labels: string[];
+  template: string;
+  /** Labels per pipeline call in the per-image timing (the pipeline embeds them at every call). */
+  perImageLabelCount: number;
+  warmupRuns: number;
+  timedRuns: number;
 }
 
 /** MatMul micro-benchmark: the GFLOP/s this machine's WASM kernels reach (chains of `layers` MatMuls). */
@@ -66,7 +96,7 @@ export interface PreprocessCaseRequest {
   passes: number;
 }
 
-export type WorkerRequest = ModelCaseRequest | MatmulCaseRequest | PreprocessCaseRequest;
+export type WorkerRequest = ModelCaseRequest | MatmulCaseRequest | PreprocessCaseRequest | PeerCaseRequest;
 
 /** Sizes in bytes read from inside the case (null where this browser does not expose them). */
 export interface MemoryReading {
@@ -154,6 +184,19 @@ export interface ModelCaseResult {
       totalMs: number;
       towerMs: number;
     } | null;
+    batchSweep: { batchSize: number; prompts: number; totalMs: number; towerMs: number }[];
+    firstRanking: {
+      name: string;
+      labels: number;
+      templates: number;
+      prompts: number;
+      batchSize: number;
+      meanTokens: number;
+      totalMs: number;
+      towerMs: number;
+      /** Sequence lengths the length-sorted batches ran at (the text graph's sequence axis is dynamic). */
+      seqLens: number[];
+    } | null;
   };
   memory: { afterSessions: MemoryReading; afterImage: MemoryReading; afterText: MemoryReading };
 }
@@ -183,7 +226,31 @@ export interface PreprocessCaseResult {
   meanMsPerImage: number;
 }
 
-export type WorkerResult = ModelCaseResult | MatmulCaseResult | PreprocessCaseResult;
+export interface PeerCaseResult {
+  kind: 'peer';
+  mode: PeerCaseRequest['mode'];
+  /** transformers.js's `env.version` and its onnxruntime-web's. */
+  version: string;
+  ortVersion: string | null;
+  dtype: PeerCaseRequest['dtype'];
+  threadsUsed: number | null;
+  /** The dynamic import of the library (its bundle from the local server). */
+  importMs: number;
+  /** `pipeline(...)`, or the tokenizer, processor and both towers' `from_pretrained` side by side: fetch + sessions. */
+  loadMs: number;
+  firstRunMs: number;
+  /** One image: the pipeline call (with `perImageLabels` labels), or processor + vision tower (split). */
+  perImage: TimedRuns;
+  perImageLabels: number;
+  /** split only: the vision tower on prepared pixels. */
+  imageTowerOnly: TimedRuns | null;
+  labels: number;
+  /** All labels: one pipeline call with one image, or tokenizer + text tower in one call (split). */
+  allLabelsMs: number;
+  memory: { afterLoad: MemoryReading; afterRuns: MemoryReading };
+}
+
+export type WorkerResult = ModelCaseResult | MatmulCaseResult | PreprocessCaseResult | PeerCaseResult;
 
 export type WorkerReply = { ok: true; result: WorkerResult } | { ok: false; error: string };
 

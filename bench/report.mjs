@@ -3,7 +3,7 @@
 /* global process, console */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { deriveAll } from './derive.mjs';
+import { FIRST_RANKING_TARGET_SECONDS, deriveAll } from './derive.mjs';
 
 const fixed = (value, digits = 2) =>
   value === null || value === undefined || Number.isNaN(value) ? '–' : Number(value).toFixed(digits);
@@ -172,6 +172,69 @@ function ensembleTable(derived) {
   );
 }
 
+function batchSweepTable(derived) {
+  const rows = derived.cases.flatMap((c) =>
+    c.text.batchSweep.map((b) => [
+      c.model,
+      `${c.dtype}, ${c.backend}`,
+      String(b.batchSize),
+      String(b.prompts),
+      `${fixed(b.totalMs / 1000)} (${fixed(b.towerMs / 1000)})`,
+      fixed(b.promptsPerSecond, 0),
+    ]),
+  );
+  if (rows.length === 0) return null;
+  return table(
+    ['model', 'dtype, backend', 'text batch', 'prompts', 'total s (tower s)', 'prompts/s (tower)'],
+    rows,
+  );
+}
+
+function firstRankingTable(derived) {
+  const rows = derived.cases.filter((c) => c.text.firstRanking);
+  if (rows.length === 0) return null;
+  return table(
+    [
+      'model',
+      'dtype, backend',
+      'label set',
+      'prompts',
+      'text batch',
+      'tokens per prompt',
+      'batch sequence lengths',
+      'first ranking s (tower s)',
+      'prompts/s',
+      `target ≤ ${FIRST_RANKING_TARGET_SECONDS} s`,
+    ],
+    rows.map((c) => {
+      const f = c.text.firstRanking;
+      return [
+        c.model,
+        `${c.dtype}, ${c.backend}`,
+        f.name,
+        String(f.prompts),
+        String(f.batchSize),
+        fixed(f.meanTokens, 1),
+        `${Math.min(...f.seqLens)}–${Math.max(...f.seqLens)}`,
+        `${fixed(f.totalMs / 1000, 1)} (${fixed(f.towerMs / 1000, 1)})`,
+        fixed(f.promptsPerSecond, 0),
+        f.totalMs / 1000 <= FIRST_RANKING_TARGET_SECONDS ? 'met' : '**not met**',
+      ];
+    }),
+  );
+}
+
+function peerTable(derived) {
+  const p = derived.peer;
+  if (!p) return null;
+  const header = `${p.library} (onnxruntime-web ${p.ortVersion ?? '?'}, dtype ${p.dtype}) on a random-weight CLIP ViT-B/16 against EVA Lens's EVA02-CLIP-B/16 int8, both on WASM in the same page setup. Ratio = EVA Lens / peer (below 1: EVA Lens takes less).`;
+  const failures = p.failures.length > 0 ? `\n\nFailed: ${p.failures.join('; ')}` : '';
+  return `${header}\n\n${table(
+    ['', 'EVA Lens', 'peer', 'peer, used as', 'ratio'],
+    p.rows.map((r) => [r.what, fixed(r.evaLens), fixed(r.peer), r.peerWay, fixed(r.ratio)]),
+  )}${failures}`;
+}
+
 function preprocessTable(results) {
   const { worker, mainThread } = results.preprocess ?? {};
   if (!worker || !mainThread)
@@ -222,6 +285,13 @@ export function renderReport(results) {
     ...(ensembleTable(derived)
       ? ["### Text tower, 80-template ensemble (CLIP's ImageNet templates)", ensembleTable(derived)]
       : []),
+    ...(batchSweepTable(derived)
+      ? ['### Text tower batch size (1,000 class names, one template)', batchSweepTable(derived)]
+      : []),
+    ...(firstRankingTable(derived)
+      ? ['### Big label set: time to the first ranking', firstRankingTable(derived)]
+      : []),
+    ...(peerTable(derived) ? ['### The peer: transformers.js in the same run', peerTable(derived)] : []),
     '### Preprocessing (real photos)',
     preprocessTable(results),
     '### Baseline side by side (B/16)',

@@ -2,7 +2,8 @@
 // bench-results/<date>-<machine>.json, then prints the tables (bench/report.mjs). Not part of `npm test`.
 //
 //   npm run bench                      # the full run (~8 min on 2 cores)
-//   npm run bench -- --quick           # a smoke run: demo model + B/16 int8, few repetitions, nothing written
+//   npm run bench -- --quick           # a smoke run (npm test's "bench" step): demo model, WASM, few repetitions,
+//                                      # no peer, nothing written, nothing asserted about speed
 //   npm run bench -- --dtypes int8,fp32 --no-write
 //
 // Steps: FLOPs of the towers and the MatMul graphs (Python toolchain) → type-check and build the bench page
@@ -10,6 +11,7 @@
 // worker per case in Chromium, the renderer's memory sampled from /proc meanwhile.
 /* global process, console, setTimeout, clearTimeout, window, document */
 import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -46,8 +48,49 @@ const IMAGES_DIR = resolve(ROOT, 'data/photos');
 const IMAGENET = JSON.parse(readFileSync(join(ROOT, 'src/data/presets/imagenet-1k.json'), 'utf8'));
 const CLASS_NAMES = IMAGENET.labels;
 const TEMPLATES_80 = IMAGENET.templates;
-/** A case that takes longer than this is recorded as failed (its browser context is closed, ending its worker). */
-const CASE_TIMEOUT_MS = 300_000;
+/** The preset's templates for the first ranking (CLIP's 7 selected by forward selection; see the preset file). */
+const FAST_TEMPLATES = IMAGENET.fastTemplates;
+/**
+ * The peer (issue #19): transformers.js on a random-weight CLIP ViT-B/16 built by models/eva_lens/peer_clip.py, with
+ * transformers.js's own onnxruntime-web build (it bundles a different version from the app's).
+ */
+const PEER = {
+  id: 'peer-clip-b16',
+  modelsDir: join(ROOT, 'models/.artifacts'),
+  dtype: 'q8',
+  perImageLabelCount: 10,
+  image: { warmupRuns: 1, timedRuns: 5 },
+};
+/** Where the peer's own install lives (bench/peer/package.json): apart from the app's, with install scripts off. */
+const PEER_INSTALL_DIR = join(ROOT, 'bench/peer');
+
+/**
+ * The folder of transformers.js's own onnxruntime-web build (its WASM files are served to the peer's page),
+ * installing the peer first if needed: `npm install --ignore-scripts` in bench/peer, because the package's
+ * onnxruntime-node dependency downloads GPU parts from outside the npm registry at install time.
+ */
+function peerOrtDist() {
+  const packageJson = join(PEER_INSTALL_DIR, 'node_modules/@huggingface/transformers/package.json');
+  if (!existsSync(packageJson)) {
+    log('installing the peer (transformers.js) into bench/peer with --ignore-scripts…');
+    const res = spawnSync('npm', ['install', '--ignore-scripts', '--no-audit', '--no-fund'], {
+      cwd: PEER_INSTALL_DIR,
+      stdio: 'inherit',
+    });
+    if (res.status !== 0) return null;
+  }
+  try {
+    // Its package exports no package.json; its Node entry lies in dist/, beside the WASM files.
+    return dirname(createRequire(packageJson).resolve('onnxruntime-web'));
+  } catch {
+    return null;
+  }
+}
+/**
+ * A case that takes longer than this is recorded as failed (its browser context is closed, ending its worker). The
+ * B/16 int8 case runs the text batch sweep and ImageNet-1k's first ranking too: ~3 min quiet, 2-3x that under load.
+ */
+const CASE_TIMEOUT_MS = 900_000;
 
 /** The models: where their folder is and how hard each is measured (B/16 fp32 images take about a second). */
 const MODELS = {
@@ -72,14 +115,20 @@ const MODELS = {
     slowDtypeImage: { warmupRuns: 1, timedRuns: 5, batchSizes: [4, 8], batchRuns: 2 },
     slowDtypes: ['fp32', 'fp16'],
     paddedPromptCount: { wasm: 96 },
-    /** 25 classes × 80 templates = 2,000 prompts (~20 s at int8); all 80,000 would take ~12 min. */
-    ensembleClassCount: { wasm: 25 },
+    /** 10 classes × 80 templates = 800 prompts (~7 s at int8 on a quiet machine); all 80,000 would take ~12 min. */
+    ensembleClassCount: { wasm: 10 },
+    /** Text batch sizes tried over the 1,000 class names (int8 WASM only; ~8 s each). */
+    textBatchSweep: { wasm: [32, 64, 128] },
+    /** ImageNet-1k × the preset's first-ranking templates, timed whole (int8 WASM only; ~1 min). */
+    firstRanking: { wasm: true },
   },
 };
 /** Dtypes that also run the length-sorted text experiment (it costs one more pass over the class names). */
 const SORTED_TEXT_DTYPES = ['int8'];
-/** Dtypes that also run the 80-template ensemble (the app's WASM path). */
+/** Dtypes that also run the 80-template ensemble, the batch sweep and the first ranking (the app's WASM path). */
 const ENSEMBLE_DTYPES = ['int8'];
+/** The app's text batch on WASM (src/engine/zeroShotEngine.ts, DEFAULT_TEXT_BATCH_SIZE), used by the first ranking. */
+const APP_TEXT_BATCH_WASM = 32;
 const MISSING_B16 =
   'models/.artifacts/eva02-b16-random/ is missing: the pytest suite writes it. Run\n' +
   '  PYTHONPATH=models /usr/bin/python3 -m pytest models/tests/test_export.py\n' +
@@ -87,6 +136,8 @@ const MISSING_B16 =
 
 const MATMUL_KINDS = ['fp32', 'int8', 'q4', 'fp16'];
 const MATMUL_SHAPES = ['1024x768x2048', '197x768x2048'];
+/** The smoke run keeps one small shape of two kernels: it checks the case runs, not the machine's limit. */
+const QUICK_MATMUL = { kinds: ['fp32', 'int8'], shapes: ['197x768x2048'] };
 
 function parseOptions() {
   const { values } = parseArgs({
@@ -94,19 +145,22 @@ function parseOptions() {
       quick: { type: 'boolean', default: false },
       models: { type: 'string' },
       dtypes: { type: 'string' },
-      backends: { type: 'string', default: 'wasm,webgpu' },
+      backends: { type: 'string' },
       threads: { type: 'string', default: '2' },
       'no-write': { type: 'boolean', default: false },
+      'no-peer': { type: 'boolean', default: false },
       json: { type: 'string' },
     },
   });
-  const models = values.models?.split(',') ?? Object.keys(MODELS);
+  // The smoke run is npm test's "bench" step: the demo model on WASM only, so it stays short on a busy machine.
+  const models = values.models?.split(',') ?? (values.quick ? ['eva-lens-demo'] : Object.keys(MODELS));
   for (const model of models) if (!MODELS[model]) throw new Error(`unknown model ${model}`);
   return {
     quick: values.quick,
     models,
     dtypes: values.dtypes?.split(',') ?? (values.quick ? ['int8'] : null),
-    backends: values.backends.split(','),
+    backends: values.backends?.split(',') ?? (values.quick ? ['wasm'] : ['wasm', 'webgpu']),
+    peer: !values.quick && !values['no-peer'],
     threads: Number(values.threads),
     write: !values['no-write'] && !values.quick,
     json: values.json,
@@ -151,6 +205,24 @@ function countFlops(modelKey) {
       String(manifest.text.contextLength),
     ]),
   };
+}
+
+/**
+ * The peer's model folder (transformers.js layout), built once by the Python toolchain with a fixed seed; its
+ * tokenizer is the B/16 package's CLIP tokenizer.json. Several minutes on 2 cores the first time.
+ */
+function ensurePeerModel() {
+  const dir = join(PEER.modelsDir, PEER.id);
+  if (existsSync(join(dir, 'peer.json'))) return JSON.parse(readFileSync(join(dir, 'peer.json'), 'utf8'));
+  log(`building the peer model (random-weight CLIP ViT-B/16, transformers.js layout) into ${dir}…`);
+  const tokenizer = join(MODELS['eva02-b16-random'].dir, 'tokenizer.json');
+  const res = spawnSync(PYTHON, ['-m', 'eva_lens.peer_clip', dir, '--tokenizer', tokenizer], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, PYTHONPATH: 'models' },
+  });
+  if (res.status !== 0) throw new Error(`the peer model could not be built:\n${res.stderr}`);
+  return JSON.parse(readFileSync(join(dir, 'peer.json'), 'utf8'));
 }
 
 /** A fresh browser context (its own renderer process) on the bench page, ready to be driven. */
@@ -222,6 +294,17 @@ async function main() {
     console.error(MISSING_B16);
     process.exit(1);
   }
+  const PEER_ORT_DIST = options.peer ? peerOrtDist() : null;
+  if (options.peer && !PEER_ORT_DIST) {
+    console.error(
+      '@huggingface/transformers could not be installed into bench/peer (npm install --ignore-scripts there): pass --no-peer to run without the peer.',
+    );
+    process.exit(1);
+  }
+  if (options.peer && !existsSync(join(MODELS['eva02-b16-random'].dir, 'manifest.json'))) {
+    console.error(MISSING_B16);
+    process.exit(1);
+  }
   const startedAt = new Date();
   const loadBefore = await loadSnapshot(process.pid);
   log(
@@ -232,9 +315,16 @@ async function main() {
   const flops = Object.fromEntries(options.models.map((m) => [m, countFlops(m)]));
   const matmulDir = join(CACHE, 'matmul');
   const matmulModels = python(
-    ['bench/matmul_models.py', matmulDir, MATMUL_KINDS.join(','), MATMUL_SHAPES.join(',')],
+    [
+      'bench/matmul_models.py',
+      matmulDir,
+      (options.quick ? QUICK_MATMUL.kinds : MATMUL_KINDS).join(','),
+      (options.quick ? QUICK_MATMUL.shapes : MATMUL_SHAPES).join(','),
+    ],
     { PYTHONPATH: 'models' },
   );
+
+  const peerModel = options.peer ? ensurePeerModel() : null;
 
   log('type-checking and building the bench page…');
   npx(['tsc', '-p', 'bench/tsconfig.json']);
@@ -246,6 +336,7 @@ async function main() {
     '/matmul/': matmulDir,
     '/images/': IMAGES_DIR,
     ...Object.fromEntries(options.models.map((m) => [`/models/${m}/`, MODELS[m].dir])),
+    ...(options.peer ? { '/peer-ort/': PEER_ORT_DIST, '/peer-models/': PEER.modelsDir } : {}),
     '/': pageDir,
   };
   const server = await startStaticServer(routes);
@@ -276,6 +367,17 @@ async function main() {
     matmul: [],
     preprocess: null,
     models: [],
+    peer: options.peer
+      ? {
+          library: '@huggingface/transformers',
+          version: JSON.parse(
+            readFileSync(join(ROOT, 'node_modules/@huggingface/transformers/package.json'), 'utf8'),
+          ).version,
+          model: { id: PEER.id, built: peerModel, by: 'models/eva_lens/peer_clip.py' },
+          dtype: PEER.dtype,
+          cases: [],
+        }
+      : null,
   };
   try {
     const pageUrl = `${server.url}/`;
@@ -291,8 +393,8 @@ async function main() {
       kind: 'matmul',
       ...ortSettings,
       models: matmulModels.map((m) => ({ ...m, url: `${server.url}/matmul/${m.file}` })),
-      warmupRuns: 2,
-      timedRuns: options.quick ? 3 : 5,
+      warmupRuns: options.quick ? 1 : 2,
+      timedRuns: options.quick ? 2 : 5,
     };
     const runMatmul = async (at) => {
       const outcome = await runCase(
@@ -317,11 +419,13 @@ async function main() {
         size: manifest.image.size,
         mean: manifest.image.mean,
         std: manifest.image.std,
-        passes: 3,
+        passes: options.quick ? 2 : 3,
       };
       const where = (label, method) => runCase(browser, pageUrl, label, method, preprocessRequest);
       const worker = await where('preprocessing in a worker', 'inWorker');
-      const mainThread = await where('preprocessing on the main thread', 'preprocessOnMainThread');
+      const mainThread = options.quick
+        ? worker
+        : await where('preprocessing on the main thread', 'preprocessOnMainThread');
       results.preprocess = {
         size: manifest.image.size,
         worker: worker.result,
@@ -347,6 +451,7 @@ async function main() {
         );
       for (const { backend, dtype } of cases) {
         const slow = settings.slowDtypes?.includes(dtype);
+        const appPath = !options.quick && ENSEMBLE_DTYPES.includes(dtype);
         const request = {
           kind: 'model',
           ...ortSettings,
@@ -368,11 +473,10 @@ async function main() {
             sortedByLength: backend === 'wasm' && SORTED_TEXT_DTYPES.includes(dtype),
             ensemble: {
               templates: TEMPLATES_80,
-              classCount:
-                options.quick || !ENSEMBLE_DTYPES.includes(dtype)
-                  ? 0
-                  : (settings.ensembleClassCount[backend] ?? 0),
+              classCount: appPath ? (settings.ensembleClassCount[backend] ?? 0) : 0,
             },
+            batchSweep: [],
+            firstRanking: null,
           },
         };
         const outcome = await runCase(
@@ -383,9 +487,61 @@ async function main() {
           request,
         );
         results.models.push({ model: modelKey, dtype, backend, ...outcome });
+        // The big-label-set measurements in a case of their own (a fresh worker, its own time limit): the text batch
+        // sweep and ImageNet-1k's first ranking, after one image-tower run that only checks the model.
+        const sweep = appPath ? (settings.textBatchSweep?.[backend] ?? []) : [];
+        if (appPath && (sweep.length > 0 || settings.firstRanking?.[backend])) {
+          const textRequest = {
+            ...request,
+            image: { warmupRuns: 0, timedRuns: 1, batchSizes: [], batchRuns: 0 },
+            text: {
+              ...request.text,
+              paddedPromptCount: 0,
+              sortedByLength: false,
+              ensemble: { templates: TEMPLATES_80, classCount: 0 },
+              batchSweep: sweep,
+              firstRanking: settings.firstRanking?.[backend]
+                ? {
+                    name: `ImageNet-1k × ${FAST_TEMPLATES.length} templates`,
+                    labels: CLASS_NAMES,
+                    templates: FAST_TEMPLATES,
+                    batchSize: APP_TEXT_BATCH_WASM,
+                  }
+                : null,
+            },
+          };
+          const textOutcome = await runCase(
+            browser,
+            pageUrl,
+            `${modelKey} ${dtype} ${backend}: text batch sweep + first ranking`,
+            'inWorker',
+            textRequest,
+          );
+          results.models.push({ model: modelKey, dtype, backend, part: 'big label sets', ...textOutcome });
+        }
       }
     }
-    await runMatmul('end');
+    if (options.peer) {
+      for (const mode of ['pipeline', 'split']) {
+        const outcome = await runCase(browser, pageUrl, `transformers.js peer (${mode})`, 'inWorker', {
+          kind: 'peer',
+          mode,
+          // A path, not a full URL: transformers.js 4.3 checks that a local file exists (tokenizer_config.json) only
+          // for paths, and with a full URL and remote models off it finds no tokenizer.
+          modelsUrl: '/peer-models/',
+          modelId: PEER.id,
+          dtype: PEER.dtype,
+          wasmPaths: `${server.url}/peer-ort/`,
+          threads: options.threads,
+          labels: CLASS_NAMES,
+          template: results.settings.template,
+          perImageLabelCount: PEER.perImageLabelCount,
+          ...PEER.image,
+        });
+        results.peer.cases.push({ mode, ...outcome });
+      }
+    }
+    if (!options.quick) await runMatmul('end');
   } finally {
     await browser.close();
     await server.close();
@@ -411,6 +567,14 @@ async function main() {
   }
   if (files.length === 0) log('no result file written (--quick or --no-write without --json)');
   console.log(`\n${renderReport(results)}\n`);
+  // A failed case is recorded above and fails the run (npm test's smoke run relies on it); speed never does.
+  const failed = [...results.matmul, ...results.models, ...(results.peer?.cases ?? [])].filter(
+    (c) => c.error,
+  );
+  if (failed.length > 0) {
+    log(`${failed.length} case(s) failed: ${failed.map((c) => c.error).join('; ')}`);
+    process.exitCode = 1;
+  }
 }
 
 main().catch((error) => {

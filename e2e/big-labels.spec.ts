@@ -38,14 +38,14 @@ test('ImageNet-1k: the menu says what it runs; progress, time left and Cancel sh
   // Before starting, the menu says how many labels and prompts, and a time only if one was measured here.
   const option = page.locator('option[value="imagenet-1k"]');
   await expect(option).toHaveText(
-    /^ImageNet-1k \(1,000 classes, 998 distinct names, 80 prompts\) — 998 labels × 80 = 79,840 prompts, (time on this model not measured yet|up to about \d+ (s|min) on this model here)$/,
+    /^ImageNet-1k \(1,000 classes, 998 distinct names, 7 prompts; all 80 on request\) — 998 labels × 7 = 6,986 prompts, (time on this model not measured yet|up to about \d+ (s|min) on this model here)$/,
   );
 
   await page.getByLabel('Use a label preset').selectOption('imagenet-1k');
   const progress = page.getByTestId('label-embedding-progress');
   await expect(progress).toBeVisible();
   await expect(progress.getByRole('progressbar', { name: 'Embedding the labels' })).toBeVisible();
-  await expect(progress).toContainText(/of 79,840 prompts/);
+  await expect(progress).toContainText(/of 6,986 prompts/);
   // The time left appears once a first batch is done (the rate so far, not a guess).
   await expect(progress).toContainText(/about \d+ (s|min) left/, { timeout: 60_000 });
   const cancel = page.getByRole('button', { name: 'Cancel embedding the labels' });

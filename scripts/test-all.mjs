@@ -1,6 +1,6 @@
 // Runs every suite of the project and ends with one line totalling them: `N passed, N failed`.
-// Static checks (tsc, ESLint, Prettier) count as one test each; pytest, Vitest, Playwright and the cross-engine suite
-// (Vitest driving Chromium, Firefox and WebKitGTK) are counted from their
+// Static checks (tsc, ESLint, Prettier) and the benchmark's smoke run count as one test each; pytest, Vitest,
+// Playwright and the cross-engine suite (Vitest driving Chromium, Firefox and WebKitGTK) are counted from their
 // own machine-readable reports, so the total is exact rather than parsed from human output.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
@@ -93,6 +93,12 @@ if (wants('vitest')) {
     const failed = r.numFailedTests + (status !== 0 && r.numFailedTests === 0 ? 1 : 0);
     record('vitest', r.numPassedTests, failed, r.numPendingTests + r.numTodoTests);
   } else record('vitest', 0, 1);
+}
+if (wants('bench')) {
+  // The benchmark as a smoke test (issue #19): `npm run bench -- --quick` runs every kind of case on the demo model
+  // in headless Chromium (WASM, few repetitions), writes nothing and asserts nothing about speed; it fails when the
+  // bench page does not build or a case fails, so the benchmark cannot rot. About a minute on 2 cores; one test.
+  staticCheck('bench --quick', 'npm', ['run', 'bench', '--', '--quick']);
 }
 if (wants('e2e')) {
   const out = `${REPORTS}/playwright.json`;

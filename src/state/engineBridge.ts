@@ -190,19 +190,26 @@ export function setTemplates(templates: readonly string[]): void {
   scheduleLabelEmbedding();
 }
 
-/** Replaces the labels and templates with a preset's (one step for Undo), and says where the list comes from. */
+/**
+ * Replaces the labels and templates with a preset's (one step for Undo), and says where the list comes from. A preset
+ * with a first-ranking subset (ImageNet-1k) starts with it and offers its full ensemble (switchToFullTemplates).
+ */
 export async function applyPreset(id: string): Promise<void> {
   try {
     const preset = await loadPreset(id);
-    const { kept, duplicates } = useLensStore
-      .getState()
-      .replaceLabelSet(preset.labels, preset.templates, `use ${preset.name}`);
+    const templates = preset.fastTemplates ?? preset.templates;
+    const store = useLensStore.getState();
+    const { kept, duplicates } = store.replaceLabelSet(preset.labels, templates, `use ${preset.name}`);
+    store.setFullTemplateOffer(
+      preset.fastTemplates ? { presetName: preset.name, templates: preset.templates } : null,
+    );
     scheduleLabelEmbedding();
     const repeats = duplicates > 0 ? ` (${plural(duplicates, 'repeated name')} left out)` : '';
+    const subset = preset.fastTemplates ? ` of ${preset.templates.length}` : '';
     useLensStore
       .getState()
       .pushNotice(
-        `${preset.name}: ${plural(kept, 'label')}${repeats}, ${plural(preset.templates.length, 'prompt template')}. Source: ${preset.source}`,
+        `${preset.name}: ${plural(kept, 'label')}${repeats}, ${plural(templates.length, 'prompt template')}${subset}. Source: ${preset.source}`,
       );
   } catch (error) {
     useLensStore.getState().pushNotice(`The preset could not be used: ${describeError(error)}`, 'error');
@@ -215,6 +222,15 @@ export { cancelLabelEmbedding };
 /** Embeds the labels again after a cancel that had nothing to go back to. */
 export function embedLabelsAgain(): void {
   void embedLabelsNow();
+}
+
+/**
+ * Switches to the offered full template ensemble: only the new prompts run (the subset's are cached), and the
+ * ranking from the subset stays on screen until the new label embeddings arrive.
+ */
+export function switchToFullTemplates(): void {
+  const offer = useLensStore.getState().fullTemplateOffer;
+  if (offer) setTemplates(offer.templates);
 }
 
 /** Puts back the labels and templates before the last edit. */

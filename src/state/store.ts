@@ -8,6 +8,7 @@ import { createModelSlice, type ModelSlice } from './modelSlice';
 import { createNoticesSlice, type NoticesSlice } from './noticesSlice';
 import { persistOptions } from './persistence';
 import { createSearchSlice, type SearchSlice } from './searchSlice';
+import { createTemplateOfferSlice, type TemplateOfferSlice } from './templateOfferSlice';
 import { createViewSlice, type ViewSlice } from './viewSlice';
 
 export type LensState = ModelSlice &
@@ -17,7 +18,8 @@ export type LensState = ModelSlice &
   NoticesSlice &
   SearchSlice &
   ModeSlice &
-  ViewSlice;
+  ViewSlice &
+  TemplateOfferSlice;
 
 /** The app's one store. Components read it with one selector per field; engineBridge.ts writes worker results. */
 export const useLensStore = create<LensState>()(
@@ -31,6 +33,7 @@ export const useLensStore = create<LensState>()(
       ...createSearchSlice(...args),
       ...createModeSlice(...args),
       ...createViewSlice(...args),
+      ...createTemplateOfferSlice(...args),
     }),
     persistOptions,
   ),

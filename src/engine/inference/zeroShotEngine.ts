@@ -100,11 +100,21 @@ export interface ZeroShotEngineOptions {
    * 3.34 at 4 and 2.73 at 8; see BENCHMARKS.md).
    */
   imageBatchSize?: Partial<Record<Backend, number>>;
+  /** Prompts per text-tower run (default DEFAULT_TEXT_BATCH_SIZE for the backend in use). */
+  textBatchSize?: Partial<Record<Backend, number>>;
   preprocess?: PreprocessOptions;
   /** Image embeddings kept across visits (IndexedDB in the worker); none: every image is embedded. */
   embeddingCache?: EmbeddingCache;
   now?: () => number;
 }
+
+/**
+ * Prompts per text-tower run. The prompts are sorted by length first, so a batch pads to little. Measured for WASM
+ * (`npm run bench`, B/16 int8, ImageNet's 998 class names, 2 cores under load average 8-10, BENCHMARKS.md
+ * 2026-12-06): batch 32 ran 41 prompts/s, 64 ran 34 and 128 ran 29, so WASM keeps 32. WebGPU keeps 32 too (not
+ * measured on a real GPU here).
+ */
+export const DEFAULT_TEXT_BATCH_SIZE: Record<Backend, number> = { wasm: 32, webgpu: 32 };
 
 interface LoadedState {
   manifest: ModelManifest;
@@ -411,6 +421,10 @@ export class ZeroShotEngine {
           }),
         manifest.embedDim,
         `${manifest.id}/${state.image.dtype}`,
+        {
+          batchSize:
+            this.options.textBatchSize?.[state.image.backend] ?? DEFAULT_TEXT_BATCH_SIZE[state.image.backend],
+        },
       );
     })().catch((error: unknown) => {
       state.textEmbedder = null;

@@ -4,6 +4,7 @@ import { selectMsPerPrompt } from '../../state/labelsSlice';
 import { PRESETS, presetRun, type PresetEntry } from '../../state/presets';
 import { useLensStore } from '../../state/store';
 import { formatDuration } from '../../core/format';
+import { FullTemplatesOffer } from './FullTemplatesOffer';
 
 /**
  * The menu's line for a preset: what it will run and, when it was measured on this device with the model in use,
@@ -43,32 +44,35 @@ export function LabelTools() {
   }, []);
 
   return (
-    <div className="label-tools">
-      <select
-        className="select select--small"
-        aria-label="Use a label preset"
-        value=""
-        onChange={(event) => {
-          if (event.target.value) void applyPreset(event.target.value);
-        }}
-      >
-        <option value="">Use a preset…</option>
-        {PRESETS.map((preset) => (
-          <option key={preset.id} value={preset.id}>
-            {presetOptionText(preset, msPerPrompt)}
-          </option>
-        ))}
-      </select>
-      <button
-        type="button"
-        className="button button--quiet button--small"
-        disabled={lastEdit === null}
-        aria-label={lastEdit ? `Undo ${lastEdit}` : 'Undo'}
-        title={lastEdit ? `Undo ${lastEdit} (Ctrl+Z)` : 'Nothing to undo'}
-        onClick={() => undoLabelEdit()}
-      >
-        Undo
-      </button>
-    </div>
+    <>
+      <div className="label-tools">
+        <select
+          className="select select--small"
+          aria-label="Use a label preset"
+          value=""
+          onChange={(event) => {
+            if (event.target.value) void applyPreset(event.target.value);
+          }}
+        >
+          <option value="">Use a preset…</option>
+          {PRESETS.map((preset) => (
+            <option key={preset.id} value={preset.id}>
+              {presetOptionText(preset, msPerPrompt)}
+            </option>
+          ))}
+        </select>
+        <button
+          type="button"
+          className="button button--quiet button--small"
+          disabled={lastEdit === null}
+          aria-label={lastEdit ? `Undo ${lastEdit}` : 'Undo'}
+          title={lastEdit ? `Undo ${lastEdit} (Ctrl+Z)` : 'Nothing to undo'}
+          onClick={() => undoLabelEdit()}
+        >
+          Undo
+        </button>
+      </div>
+      <FullTemplatesOffer />
+    </>
   );
 }

@@ -72,8 +72,8 @@ export function HelpDialog() {
       <h3>Prompt templates</h3>
       <p>
         A label is put into sentences such as “a photo of a {'{}'}.” before it is embedded; with several
-        templates the embeddings are averaged, which usually helps (ImageNet-1k uses 80). A search is embedded
-        as you type it.
+        templates the embeddings are averaged, which usually helps (ImageNet-1k starts with CLIP&apos;s 7
+        chosen templates and offers all 80). A search is embedded as you type it.
       </p>
       <h3>Search, similar images and near-duplicates</h3>
       <p>
