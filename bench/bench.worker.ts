@@ -4,6 +4,7 @@ import { describeError } from '../src/engine/errors';
 import { runMatmulCase } from './matmulCase';
 import { recordWasmMemories } from './memoryProbe';
 import { runModelCase } from './modelCase';
+import { runPhotoCase } from './photoCase';
 import { runPreprocessCase } from './preprocessCase';
 import type { WorkerReply, WorkerRequest, WorkerResult } from './protocol';
 
@@ -19,6 +20,8 @@ function run(request: WorkerRequest): Promise<WorkerResult> {
       return runMatmulCase(request);
     case 'preprocess':
       return runPreprocessCase(request, 'worker');
+    case 'photos':
+      return runPhotoCase(request);
   }
 }
 

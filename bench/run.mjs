@@ -85,6 +85,11 @@ const MISSING_B16 =
   '  PYTHONPATH=models /usr/bin/python3 -m pytest models/tests/test_export.py\n' +
   'and then `npm run bench` again (or `npm run bench -- --models eva-lens-demo`).';
 
+/** The real-photo case: the dtype it runs per model, and the app's settings it copies. */
+const PHOTO_DTYPE = 'int8';
+const PHOTO_SETTINGS = { thumbnailSize: 320, batchSize: 4 };
+const PHOTOS_DIR = join(CACHE, 'photos');
+
 const MATMUL_KINDS = ['fp32', 'int8', 'q4', 'fp16'];
 const MATMUL_SHAPES = ['1024x768x2048', '197x768x2048'];
 
@@ -98,6 +103,7 @@ function parseOptions() {
       threads: { type: 'string', default: '2' },
       'no-write': { type: 'boolean', default: false },
       json: { type: 'string' },
+      'photos-only': { type: 'boolean', default: false },
     },
   });
   const models = values.models?.split(',') ?? Object.keys(MODELS);
@@ -110,6 +116,7 @@ function parseOptions() {
     threads: Number(values.threads),
     write: !values['no-write'] && !values.quick,
     json: values.json,
+    photosOnly: values['photos-only'],
   };
 }
 
@@ -229,12 +236,15 @@ async function main() {
   );
 
   log('counting FLOPs from the ONNX graphs and writing the MatMul graphs (Python)…');
-  const flops = Object.fromEntries(options.models.map((m) => [m, countFlops(m)]));
+  const flops = options.photosOnly ? {} : Object.fromEntries(options.models.map((m) => [m, countFlops(m)]));
   const matmulDir = join(CACHE, 'matmul');
-  const matmulModels = python(
-    ['bench/matmul_models.py', matmulDir, MATMUL_KINDS.join(','), MATMUL_SHAPES.join(',')],
-    { PYTHONPATH: 'models' },
-  );
+  const matmulModels = options.photosOnly
+    ? []
+    : python(['bench/matmul_models.py', matmulDir, MATMUL_KINDS.join(','), MATMUL_SHAPES.join(',')], {
+        PYTHONPATH: 'models',
+      });
+  log('generating the phone-size JPEGs (Python, cached)…');
+  const photos = python(['bench/make_photos.py', PHOTOS_DIR]);
 
   log('type-checking and building the bench page…');
   npx(['tsc', '-p', 'bench/tsconfig.json']);
@@ -245,6 +255,7 @@ async function main() {
     '/ort/': ORT_DIST,
     '/matmul/': matmulDir,
     '/images/': IMAGES_DIR,
+    '/photos/': PHOTOS_DIR,
     ...Object.fromEntries(options.models.map((m) => [`/models/${m}/`, MODELS[m].dir])),
     '/': pageDir,
   };
@@ -271,10 +282,13 @@ async function main() {
       classNames: 'src/data/presets/imagenet-1k.json (1,000 ImageNet class names; 2 are duplicates)',
       matmul: { kinds: MATMUL_KINDS, shapes: MATMUL_SHAPES, warmupRuns: 2, timedRuns: 5 },
       caseTimeoutSeconds: CASE_TIMEOUT_MS / 1000,
+      photosOnly: options.photosOnly,
+      photos: { dtype: PHOTO_DTYPE, ...PHOTO_SETTINGS, files: photos },
     },
     flops,
     matmul: [],
     preprocess: null,
+    photos: [],
     models: [],
   };
   try {
@@ -304,88 +318,107 @@ async function main() {
       );
       results.matmul.push({ at, ...outcome });
     };
-    await runMatmul('start');
-
-    if (existsSync(IMAGES_DIR)) {
-      const manifest = readManifest(options.models.at(-1));
-      const preprocessRequest = {
-        kind: 'preprocess',
-        imageUrls: readdirSync(IMAGES_DIR)
-          .filter((name) => /\.(png|jpe?g)$/i.test(name))
-          .sort()
-          .map((name) => `${server.url}/images/${name}`),
-        size: manifest.image.size,
-        mean: manifest.image.mean,
-        std: manifest.image.std,
-        passes: 3,
-      };
-      const where = (label, method) => runCase(browser, pageUrl, label, method, preprocessRequest);
-      const worker = await where('preprocessing in a worker', 'inWorker');
-      const mainThread = await where('preprocessing on the main thread', 'preprocessOnMainThread');
-      results.preprocess = {
-        size: manifest.image.size,
-        worker: worker.result,
-        mainThread: mainThread.result,
-      };
-    } else {
-      results.preprocess = { note: `${IMAGES_DIR} not found` };
-    }
-
     for (const modelKey of options.models) {
-      const manifest = readManifest(modelKey);
-      const settings = MODELS[modelKey];
-      const quickImage = { warmupRuns: 1, timedRuns: 3, batchSizes: [4], batchRuns: 1 };
-      // Every dtype on WASM; on WebGPU (SwiftShader here, ~100x slower) only the variants meant for it, and only
-      // for the models that ask for it.
-      const cases = ['wasm', 'webgpu']
-        .filter((backend) => options.backends.includes(backend))
-        .flatMap((backend) =>
-          manifest.variants
-            .filter((v) => backend === 'wasm' || (settings.webgpu && v.backends.includes('webgpu')))
-            .filter((v) => !options.dtypes || options.dtypes.includes(v.dtype))
-            .map((variant) => ({ backend, dtype: variant.dtype })),
-        );
-      for (const { backend, dtype } of cases) {
-        const slow = settings.slowDtypes?.includes(dtype);
-        const request = {
-          kind: 'model',
-          ...ortSettings,
-          manifestUrl: `${server.url}/models/${modelKey}/manifest.json`,
-          dtype,
-          backend,
-          image: options.quick
-            ? quickImage
-            : backend === 'webgpu'
-              ? settings.webgpuImage
-              : slow
-                ? settings.slowDtypeImage
-                : settings.image,
-          text: {
-            labels: backend === 'webgpu' ? CLASS_NAMES.slice(0, settings.webgpuLabelCount) : CLASS_NAMES,
-            template: results.settings.template,
-            batchSize: results.settings.textBatchSize,
-            paddedPromptCount: options.quick ? 32 : settings.paddedPromptCount[backend],
-            sortedByLength: backend === 'wasm' && SORTED_TEXT_DTYPES.includes(dtype),
-            ensemble: {
-              templates: TEMPLATES_80,
-              classCount:
-                options.quick || !ENSEMBLE_DTYPES.includes(dtype)
-                  ? 0
-                  : (settings.ensembleClassCount[backend] ?? 0),
-            },
-          },
-        };
-        const outcome = await runCase(
-          browser,
-          pageUrl,
-          `${modelKey} ${dtype} ${backend}`,
-          'inWorker',
-          request,
-        );
-        results.models.push({ model: modelKey, dtype, backend, ...outcome });
-      }
+      // --quick: two photos of each size, one timed pass.
+      const chosen = options.quick
+        ? photos.filter((p, i) => photos.findIndex((q) => q.label === p.label) + 2 > i)
+        : photos;
+      const outcome = await runCase(browser, pageUrl, `real photos, ${modelKey} ${PHOTO_DTYPE}`, 'inWorker', {
+        kind: 'photos',
+        ...ortSettings,
+        manifestUrl: `${server.url}/models/${modelKey}/manifest.json`,
+        dtype: PHOTO_DTYPE,
+        photos: chosen.map((p) => ({ url: `${server.url}/photos/${p.file}`, label: p.label })),
+        ...PHOTO_SETTINGS,
+        passes: 2,
+        endToEndRuns: options.quick ? 2 : 3,
+      });
+      results.photos.push({ model: modelKey, dtype: PHOTO_DTYPE, ...outcome });
     }
-    await runMatmul('end');
+    if (!options.photosOnly) {
+      await runMatmul('start');
+
+      if (existsSync(IMAGES_DIR)) {
+        const manifest = readManifest(options.models.at(-1));
+        const preprocessRequest = {
+          kind: 'preprocess',
+          imageUrls: readdirSync(IMAGES_DIR)
+            .filter((name) => /\.(png|jpe?g)$/i.test(name))
+            .sort()
+            .map((name) => `${server.url}/images/${name}`),
+          size: manifest.image.size,
+          mean: manifest.image.mean,
+          std: manifest.image.std,
+          passes: 3,
+        };
+        const where = (label, method) => runCase(browser, pageUrl, label, method, preprocessRequest);
+        const worker = await where('preprocessing in a worker', 'inWorker');
+        const mainThread = await where('preprocessing on the main thread', 'preprocessOnMainThread');
+        results.preprocess = {
+          size: manifest.image.size,
+          worker: worker.result,
+          mainThread: mainThread.result,
+        };
+      } else {
+        results.preprocess = { note: `${IMAGES_DIR} not found` };
+      }
+
+      for (const modelKey of options.models) {
+        const manifest = readManifest(modelKey);
+        const settings = MODELS[modelKey];
+        const quickImage = { warmupRuns: 1, timedRuns: 3, batchSizes: [4], batchRuns: 1 };
+        // Every dtype on WASM; on WebGPU (SwiftShader here, ~100x slower) only the variants meant for it, and only
+        // for the models that ask for it.
+        const cases = ['wasm', 'webgpu']
+          .filter((backend) => options.backends.includes(backend))
+          .flatMap((backend) =>
+            manifest.variants
+              .filter((v) => backend === 'wasm' || (settings.webgpu && v.backends.includes('webgpu')))
+              .filter((v) => !options.dtypes || options.dtypes.includes(v.dtype))
+              .map((variant) => ({ backend, dtype: variant.dtype })),
+          );
+        for (const { backend, dtype } of cases) {
+          const slow = settings.slowDtypes?.includes(dtype);
+          const request = {
+            kind: 'model',
+            ...ortSettings,
+            manifestUrl: `${server.url}/models/${modelKey}/manifest.json`,
+            dtype,
+            backend,
+            image: options.quick
+              ? quickImage
+              : backend === 'webgpu'
+                ? settings.webgpuImage
+                : slow
+                  ? settings.slowDtypeImage
+                  : settings.image,
+            text: {
+              labels: backend === 'webgpu' ? CLASS_NAMES.slice(0, settings.webgpuLabelCount) : CLASS_NAMES,
+              template: results.settings.template,
+              batchSize: results.settings.textBatchSize,
+              paddedPromptCount: options.quick ? 32 : settings.paddedPromptCount[backend],
+              sortedByLength: backend === 'wasm' && SORTED_TEXT_DTYPES.includes(dtype),
+              ensemble: {
+                templates: TEMPLATES_80,
+                classCount:
+                  options.quick || !ENSEMBLE_DTYPES.includes(dtype)
+                    ? 0
+                    : (settings.ensembleClassCount[backend] ?? 0),
+              },
+            },
+          };
+          const outcome = await runCase(
+            browser,
+            pageUrl,
+            `${modelKey} ${dtype} ${backend}`,
+            'inWorker',
+            request,
+          );
+          results.models.push({ model: modelKey, dtype, backend, ...outcome });
+        }
+      }
+      await runMatmul('end');
+    }
   } finally {
     await browser.close();
     await server.close();
@@ -393,7 +426,7 @@ async function main() {
   results.load = { before: loadBefore, after: await loadSnapshot(process.pid) };
   results.finishedAt = new Date().toISOString();
   results.durationSeconds = (Date.now() - startedAt.getTime()) / 1000;
-  results.derived = deriveAll(results);
+  if (!options.photosOnly) results.derived = deriveAll(results);
 
   const files = [];
   if (options.write) {
