@@ -215,7 +215,7 @@ function photoTable(results) {
           path.startsWith('reduced')
             ? `**${fixed(size.endToEnd.medianImagesPerSecond, 2)}** (runs ${size.endToEnd.runs
                 .map((r) => fixed(r.imagesPerSecond, 2))
-                .join(', ')}); max \|Δ\| vs full ${fixed(size.maxAbsDiffReducedVsFull, 4)}`
+                .join(', ')}); max \\|Δ\\| vs full ${fixed(size.maxAbsDiffReducedVsFull, 4)}`
             : '',
         ]);
       }

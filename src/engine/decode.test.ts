@@ -7,7 +7,7 @@ import {
   type DecodeEnvironment,
 } from './decode';
 import { ImageDecodeError } from './errors';
-import { boxReduce, type ReducedImage } from './pilReduce';
+import { boxReduce, rotateClockwise, type ReducedImage } from './pilReduce';
 import type { RgbaImage } from './rgbImage';
 import { StageTimings } from './stageTimings';
 
@@ -61,8 +61,12 @@ function fakeEnvironment(width: number, height: number, webp = true, alpha = 255
             calls.strips.push([args[1]!, args[3]!]);
           }
         },
+        // The pattern only for the strip reader (a whole 64-MP picture of it would be slow to build).
         getImageData: (_x: number, _y: number, dw: number, dh: number) => ({
-          data: patternImage(dw, dh, drawnTop, alpha),
+          data:
+            calls.strips.length > 0
+              ? patternImage(dw, dh, drawnTop, alpha)
+              : new Uint8ClampedArray(dw * dh * 4),
           width: dw,
           height: dh,
         }),
@@ -151,8 +155,61 @@ describe('decodeImageFile', () => {
     expect(calls.putImageData).toEqual([[375, 335]]);
     expect(decoded.thumbnail?.type).toBe('image/webp');
     expect(decoded).toMatchObject({ width, height });
-    expect(Object.keys(timings.toRecord())).toEqual(['decode', 'pixels', 'thumbnail']);
+    expect(Object.keys(timings.toRecord())).toEqual([
+      'decode',
+      'pixels:read',
+      'pixels:reduce',
+      'pixels',
+      'thumbnail',
+    ]);
     expect(calls.closed).toBe(1);
+  }, 60_000);
+
+  it('reads an opaque JPEG through a VideoFrame of its stored pixels and turns only the reduced image', async () => {
+    // Stored 70 × 45 (BGRX), shown turned 90° clockwise: 45 × 70 on display, as a phone photo with EXIF 6.
+    const stored = { data: patternImage(70, 45), width: 70, height: 45 };
+    const { env, calls } = fakeEnvironment(45, 70);
+    let closed = 0;
+    const copies: DOMRectInit[] = [];
+    const makeFrame = (flip: boolean) =>
+      ({
+        format: 'BGRX',
+        rotation: 90,
+        flip,
+        visibleRect: { x: 0, y: 0, width: 70, height: 45 },
+        copyTo: async (dest: Uint8Array, { rect }: { rect: DOMRectInit }) => {
+          copies.push(rect);
+          for (let y = 0; y < rect.height!; y++)
+            for (let x = 0; x < 70; x++) {
+              const from = ((rect.y! + y) * 70 + x) * 4;
+              const to = (y * 70 + x) * 4;
+              dest[to] = stored.data[from + 2]!;
+              dest[to + 1] = stored.data[from + 1]!;
+              dest[to + 2] = stored.data[from]!;
+              dest[to + 3] = 255;
+            }
+          return [];
+        },
+        close: () => closed++,
+      }) as unknown as VideoFrame;
+    const jpeg = new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 0, 16]);
+    const decode = (flip: boolean) =>
+      decodeImageFile(
+        new Blob([jpeg]),
+        'phone.jpg',
+        0,
+        { ...env, createVideoFrame: () => makeFrame(flip) },
+        { reducingFactors: () => [4, 3] },
+      );
+    const reduced = (await decode(false)).pixels as ReducedImage;
+    expect(reduced.image).toEqual(boxReduce(rotateClockwise(stored, 90), 4, 3));
+    expect(reduced).toMatchObject({ xFactor: 4, yFactor: 3, sourceWidth: 45, sourceHeight: 70 });
+    expect(copies.length).toBeGreaterThan(0);
+    expect(calls.strips).toEqual([]); // no canvas
+    // A mirrored frame is read through the canvas instead.
+    await decode(true);
+    expect(calls.strips.length).toBeGreaterThan(0);
+    expect(closed).toBe(2);
   });
 
   it('composites transparent strips on white before reducing them', async () => {
