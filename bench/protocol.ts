@@ -82,7 +82,7 @@ export interface PhotoCaseRequest extends OrtCaseSettings {
   batchSize: number;
   /** Passes of the stage-by-stage loop; the first is a warm-up and is not timed. */
   passes: number;
-  /** End-to-end runs per photo size; the first is a warm-up and is not timed. */
+  /** End-to-end runs per photo size, all timed (the stage loop before them warms everything up). */
   endToEndRuns: number;
 }
 
@@ -96,7 +96,7 @@ export interface PhotoStageTimes {
   thumbnail: number;
   /** The rest of the reference recipe (bicubic, crop, normalisation). */
   preprocess: number;
-  /** The image tower at batch 1. */
+  /** The image tower at batch 1 (timed on the app's path; both paths give it the same floats). */
   tower: number;
 }
 
@@ -119,7 +119,12 @@ export interface PhotoCaseResult {
     /** Medians of every step decodeImageFile timed on the reduced path, sub-steps included ('pixels:read', …). */
     detailMs: Record<string, number>;
     /** Through embedImageFiles with an embedding cache (so with hashing), as the worker runs a dropped folder. */
-    endToEnd: { runs: { ms: number; imagesPerSecond: number }[]; medianImagesPerSecond: number };
+    endToEnd: {
+      runs: { ms: number; imagesPerSecond: number }[];
+      medianImagesPerSecond: number;
+      /** The ceiling: the tower alone on prepared photos, same batches, measured just before the runs. */
+      towerOnlyImagesPerSecond: number;
+    };
   }[];
 }
 

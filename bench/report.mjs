@@ -213,7 +213,10 @@ function photoTable(results) {
           fixed(prep, 0),
           fixed(t.tower, 0),
           path.startsWith('reduced')
-            ? `**${fixed(size.endToEnd.medianImagesPerSecond, 2)}** (runs ${size.endToEnd.runs
+            ? `**${fixed(size.endToEnd.medianImagesPerSecond, 2)}** (tower alone ${fixed(
+                size.endToEnd.towerOnlyImagesPerSecond,
+                2,
+              )}; runs ${size.endToEnd.runs
                 .map((r) => fixed(r.imagesPerSecond, 2))
                 .join(', ')}); max \\|Δ\\| vs full ${fixed(size.maxAbsDiffReducedVsFull, 4)}`
             : '',

@@ -89,6 +89,8 @@ const MISSING_B16 =
 const PHOTO_DTYPE = 'int8';
 const PHOTO_SETTINGS = { thumbnailSize: 320, batchSize: 4 };
 const PHOTOS_DIR = join(CACHE, 'photos');
+/** B/16 takes 0.4–2 s per photo in the tower on a busy 2-core machine: ~70 tower runs in this case. */
+const PHOTO_CASE_TIMEOUT_MS = 900_000;
 
 const MATMUL_KINDS = ['fp32', 'int8', 'q4', 'fp16'];
 const MATMUL_SHAPES = ['1024x768x2048', '197x768x2048'];
@@ -180,7 +182,7 @@ async function openBenchPage(browser, url) {
  * of its own (clean memory readings; every cold start compiles the WASM runtime as a first visit does). A failure
  * or timeout is recorded; closing the context ends a stuck worker.
  */
-async function runCase(browser, url, label, method, request) {
+async function runCase(browser, url, label, method, request, timeoutMs = CASE_TIMEOUT_MS) {
   const loadAtStart = loadavg()[0];
   log(`${label}… (load average ${loadAtStart.toFixed(2)})`);
   const { context, page } = await openBenchPage(browser, url);
@@ -201,10 +203,7 @@ async function runCase(browser, url, label, method, request) {
   let timer;
   try {
     const timeout = new Promise((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`timed out after ${CASE_TIMEOUT_MS / 1000} s`)),
-        CASE_TIMEOUT_MS,
-      );
+      timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs / 1000} s`)), timeoutMs);
     });
     const run = page.evaluate(([name, r]) => window.evaBench[name](r), [method, request]);
     const result = await Promise.race([run, timeout]);
@@ -323,16 +322,23 @@ async function main() {
       const chosen = options.quick
         ? photos.filter((p, i) => photos.findIndex((q) => q.label === p.label) + 2 > i)
         : photos;
-      const outcome = await runCase(browser, pageUrl, `real photos, ${modelKey} ${PHOTO_DTYPE}`, 'inWorker', {
-        kind: 'photos',
-        ...ortSettings,
-        manifestUrl: `${server.url}/models/${modelKey}/manifest.json`,
-        dtype: PHOTO_DTYPE,
-        photos: chosen.map((p) => ({ url: `${server.url}/photos/${p.file}`, label: p.label })),
-        ...PHOTO_SETTINGS,
-        passes: 2,
-        endToEndRuns: options.quick ? 2 : 3,
-      });
+      const outcome = await runCase(
+        browser,
+        pageUrl,
+        `real photos, ${modelKey} ${PHOTO_DTYPE}`,
+        'inWorker',
+        {
+          kind: 'photos',
+          ...ortSettings,
+          manifestUrl: `${server.url}/models/${modelKey}/manifest.json`,
+          dtype: PHOTO_DTYPE,
+          photos: chosen.map((p) => ({ url: `${server.url}/photos/${p.file}`, label: p.label })),
+          ...PHOTO_SETTINGS,
+          passes: 2,
+          endToEndRuns: options.quick ? 1 : 2,
+        },
+        PHOTO_CASE_TIMEOUT_MS,
+      );
       results.photos.push({ model: modelKey, dtype: PHOTO_DTYPE, ...outcome });
     }
     if (!options.photosOnly) {
@@ -431,7 +437,12 @@ async function main() {
   const files = [];
   if (options.write) {
     files.push(
-      join(ROOT, 'bench-results', `${results.startedAt.slice(0, 10)}-${machineSlug(results.machine)}.json`),
+      join(
+        ROOT,
+        'bench-results',
+        // A photos-only run must not replace the day's full run.
+        `${results.startedAt.slice(0, 10)}-${machineSlug(results.machine)}${options.photosOnly ? '-photos' : ''}.json`,
+      ),
     );
   }
   if (options.json) files.push(resolve(options.json));

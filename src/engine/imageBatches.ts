@@ -41,7 +41,8 @@ export interface ImageBatchContext {
 
 interface PreparedImage {
   imageId: string;
-  decoded: DecodedImage;
+  /** What the page is told about the picture; its pixels are dropped once preprocessed (memory). */
+  decoded: Omit<DecodedImage, 'pixels'>;
   pixels: Float32Array;
   /** Hash + decode + preprocess time of this image alone. */
   ms: number;
@@ -181,9 +182,16 @@ async function prepareImage(
       reducingFactors: context.embedder.reducingFactors,
     });
     const pixels = context.embedder.preprocess(decoded.pixels);
+    const { width, height, thumbnail } = decoded;
     return {
       kind: 'prepared',
-      item: { imageId: image.imageId, decoded, pixels, ms: context.now() - prepStarted, contentSha },
+      item: {
+        imageId: image.imageId,
+        decoded: { width, height, thumbnail },
+        pixels,
+        ms: context.now() - prepStarted,
+        contentSha,
+      },
     };
   } catch (error) {
     return { kind: 'failed', imageId: image.imageId, error };
