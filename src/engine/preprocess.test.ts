@@ -131,7 +131,7 @@ describeWithInputs(
           entry.image,
         ).toBe(0);
       }
-    });
+    }, 60_000);
 
     it('matches the reference exactly with the fast path off, and PIL reducing_gap=3 exactly with it on', () => {
       const report: string[] = [];
