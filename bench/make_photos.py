@@ -64,9 +64,7 @@ def main(out_dir: Path) -> None:
                 exif = Image.Exif()
                 exif[0x0112] = orientation
                 partial = path.with_suffix(".partial")
-                make_photo(width, height, seed).save(
-                    partial, "JPEG", quality=90, subsampling=2, exif=exif.tobytes()
-                )
+                make_photo(width, height, seed).save(partial, "JPEG", quality=90, subsampling=2, exif=exif.tobytes())
                 partial.rename(path)
             turned = orientation in (6, 8)  # a quarter turn swaps the sides on display
             listing.append(
