@@ -286,8 +286,9 @@ async function readThroughVideoFrame(
   timings?: StageTimings,
 ): Promise<ReducedImage | null> {
   const order = frame.format ? FRAME_CHANNEL_ORDER[frame.format] : undefined;
-  const rotation = (frame as { rotation?: unknown }).rotation ?? 0;
-  const flip = (frame as { flip?: unknown }).flip ?? false;
+  // A browser whose frames do not say how they are turned (no `rotation`) may store them either way: canvas then.
+  const rotation = (frame as { rotation?: unknown }).rotation;
+  const flip = (frame as { flip?: unknown }).flip;
   if (!order || flip !== false || (rotation !== 0 && rotation !== 90 && rotation !== 180 && rotation !== 270))
     return null;
   const rect = frame.visibleRect;
