@@ -5,6 +5,7 @@ import { runMatmulCase } from './matmulCase';
 import { recordWasmMemories } from './memoryProbe';
 import { runModelCase } from './modelCase';
 import { runPeerCase } from './peerCase';
+import { runPhotoCase } from './photoCase';
 import { runPreprocessCase } from './preprocessCase';
 import type { WorkerReply, WorkerRequest, WorkerResult } from './protocol';
 
@@ -22,6 +23,8 @@ function run(request: WorkerRequest): Promise<WorkerResult> {
       return runPreprocessCase(request, 'worker');
     case 'peer':
       return runPeerCase(request);
+    case 'photos':
+      return runPhotoCase(request);
   }
 }
 

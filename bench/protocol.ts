@@ -96,7 +96,67 @@ export interface PreprocessCaseRequest {
   passes: number;
 }
 
-export type WorkerRequest = ModelCaseRequest | MatmulCaseRequest | PreprocessCaseRequest | PeerCaseRequest;
+/**
+ * Phone-size JPEGs through the app's own image path (hash, decode, pixels, thumbnail, preprocess, tower), one
+ * model × dtype on WASM: the time of each stage per photo, and images per second end to end through
+ * `embedImageFiles` (the loop the worker runs for a dropped folder, with its look-ahead).
+ */
+export interface PhotoCaseRequest extends OrtCaseSettings {
+  kind: 'photos';
+  manifestUrl: string;
+  dtype: Dtype;
+  photos: { url: string; label: string }[];
+  /** The app's thumbnail size (THUMBNAIL_SIZE). */
+  thumbnailSize: number;
+  /** The app's image batch size on WASM. */
+  batchSize: number;
+  /** Passes of the stage-by-stage loop; the first is a warm-up and is not timed. */
+  passes: number;
+  /** End-to-end runs per photo size, all timed (the stage loop before them warms everything up). */
+  endToEndRuns: number;
+}
+
+/** Median milliseconds of one photo's stages; `decodeOnly`…`thumbnail` come from decodeImageFile's own timings. */
+export interface PhotoStageTimes {
+  hash: number;
+  /** The browser's decoder (createImageBitmap, EXIF orientation applied). */
+  decode: number;
+  /** Reading the pixels out of the bitmap (and, on the reduced path, the box reduce). */
+  pixels: number;
+  thumbnail: number;
+  /** The rest of the reference recipe (bicubic, crop, normalisation). */
+  preprocess: number;
+  /** The image tower at batch 1 (timed on the app's path; both paths give it the same floats). */
+  tower: number;
+}
+
+export interface PhotoCaseResult {
+  kind: 'photos';
+  modelId: string;
+  dtype: Dtype;
+  threadsUsed: number | null;
+  /** Per photo size: the stages on the path the app takes now (`reduced`) and on the old full-resolution path. */
+  sizes: {
+    label: string;
+    width: number;
+    height: number;
+    photos: number;
+    meanBytes: number;
+    reduced: PhotoStageTimes;
+    fullResolution: PhotoStageTimes;
+    /** Largest |Δ| between the two paths' pixel_values over the photos (0: the same bytes reached the model). */
+    maxAbsDiffReducedVsFull: number;
+    /** Medians of every step decodeImageFile timed on the reduced path, sub-steps included ('pixels:read', …). */
+    detailMs: Record<string, number>;
+    /** Through embedImageFiles with an embedding cache (so with hashing), as the worker runs a dropped folder. */
+    endToEnd: {
+      runs: { ms: number; imagesPerSecond: number }[];
+      medianImagesPerSecond: number;
+      /** The ceiling: the tower alone on prepared photos, same batches, measured just before the runs. */
+      towerOnlyImagesPerSecond: number;
+    };
+  }[];
+}
 
 /** Sizes in bytes read from inside the case (null where this browser does not expose them). */
 export interface MemoryReading {
@@ -250,8 +310,6 @@ export interface PeerCaseResult {
   memory: { afterLoad: MemoryReading; afterRuns: MemoryReading };
 }
 
-export type WorkerResult = ModelCaseResult | MatmulCaseResult | PreprocessCaseResult | PeerCaseResult;
-
 export type WorkerReply = { ok: true; result: WorkerResult } | { ok: false; error: string };
 
 /** What the page offers `run.mjs` through `page.evaluate`. */
@@ -262,3 +320,9 @@ export interface BenchPageApi {
   /** The same preprocessing on the page's main thread (the baseline's way). */
   preprocessOnMainThread(request: PreprocessCaseRequest): Promise<PreprocessCaseResult>;
 }
+
+export type WorkerRequest =
+  ModelCaseRequest | MatmulCaseRequest | PreprocessCaseRequest | PeerCaseRequest | PhotoCaseRequest;
+
+export type WorkerResult =
+  ModelCaseResult | MatmulCaseResult | PreprocessCaseResult | PeerCaseResult | PhotoCaseResult;

@@ -248,6 +248,70 @@ function preprocessTable(results) {
   );
 }
 
+/** The real-photo case: stages per photo (median ms) on the app's path and the old one, and images/s end to end. */
+function photoTable(results) {
+  const cases = results.photos ?? [];
+  if (cases.length === 0) return 'Real photos not measured.';
+  const rows = [];
+  for (const c of cases) {
+    if (!c.result) {
+      rows.push([`${c.model} ${c.dtype}`, 'FAILED', c.error ?? '', '', '', '', '', '', '', '', '']);
+      continue;
+    }
+    for (const size of c.result.sizes) {
+      for (const [path, t] of [
+        ['reduced while read (app)', size.reduced],
+        ['full resolution (before)', size.fullResolution],
+      ]) {
+        const prep = t.decode + t.pixels + t.thumbnail + t.preprocess;
+        rows.push([
+          `${c.model} ${c.dtype}`,
+          `${size.label} (${size.width}×${size.height}, ${fixed(size.meanBytes / 2 ** 20, 1)} MiB) ×${size.photos}`,
+          path,
+          fixed(t.hash, 0),
+          fixed(t.decode, 0),
+          fixed(t.pixels, 0),
+          fixed(t.thumbnail, 0),
+          fixed(t.preprocess, 0),
+          fixed(prep, 0),
+          fixed(t.tower, 0),
+          path.startsWith('reduced')
+            ? `**${fixed(size.endToEnd.medianImagesPerSecond, 2)}** (tower alone ${fixed(
+                size.endToEnd.towerOnlyImagesPerSecond,
+                2,
+              )}; runs ${size.endToEnd.runs
+                .map((r) => fixed(r.imagesPerSecond, 2))
+                .join(', ')}); max \\|Δ\\| vs full ${fixed(size.maxAbsDiffReducedVsFull, 4)}`
+            : '',
+        ]);
+      }
+    }
+  }
+  const loads = cases
+    .map((c) => `${c.model}: ${fixed(c.loadavg1m?.start)} → ${fixed(c.loadavg1m?.end)}`)
+    .join('; ');
+  return [
+    table(
+      [
+        'model',
+        'photos',
+        'path',
+        'hash',
+        'decode',
+        'pixels',
+        'thumbnail',
+        'preprocess',
+        'decode+preprocess (ms)',
+        'tower (ms)',
+        'end to end, images/s (median)',
+      ],
+      rows,
+    ),
+    `Stage times are medians per photo in the worker, one photo at a time (ms). End to end: \`embedImageFiles\` ` +
+      `(hash for the cache, decode ahead of the tower, the app's batch size). Load average (1 min) per case: ${loads}.`,
+  ].join('\n\n');
+}
+
 function baselineTable(derived) {
   const b = derived.baseline;
   if (!b) return 'No baseline: the fp32 case or a probe-passing case is missing.';
@@ -266,6 +330,8 @@ function targetTable(derived) {
 }
 
 export function renderReport(results) {
+  if (results.settings?.photosOnly)
+    return ['### Run', runTable(results), '### Real photos', photoTable(results)].join('\n\n');
   const derived = results.derived ?? deriveAll(results);
   const failures = results.models.filter((m) => !m.result);
   return [
@@ -294,6 +360,8 @@ export function renderReport(results) {
     ...(peerTable(derived) ? ['### The peer: transformers.js in the same run', peerTable(derived)] : []),
     '### Preprocessing (real photos)',
     preprocessTable(results),
+    '### Real photos (phone-size JPEGs through the app path)',
+    photoTable(results),
     '### Baseline side by side (B/16)',
     baselineTable(derived),
     '### Targets',

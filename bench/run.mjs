@@ -134,6 +134,13 @@ const MISSING_B16 =
   '  PYTHONPATH=models /usr/bin/python3 -m pytest models/tests/test_export.py\n' +
   'and then `npm run bench` again (or `npm run bench -- --models eva-lens-demo`).';
 
+/** The real-photo case: the dtype it runs per model, and the app's settings it copies. */
+const PHOTO_DTYPE = 'int8';
+const PHOTO_SETTINGS = { thumbnailSize: 320, batchSize: 4 };
+const PHOTOS_DIR = join(CACHE, 'photos');
+/** B/16 takes 0.4–2 s per photo in the tower on a busy 2-core machine: ~70 tower runs in this case. */
+const PHOTO_CASE_TIMEOUT_MS = 900_000;
+
 const MATMUL_KINDS = ['fp32', 'int8', 'q4', 'fp16'];
 const MATMUL_SHAPES = ['1024x768x2048', '197x768x2048'];
 /** The smoke run keeps one small shape of two kernels: it checks the case runs, not the machine's limit. */
@@ -150,6 +157,7 @@ function parseOptions() {
       'no-write': { type: 'boolean', default: false },
       'no-peer': { type: 'boolean', default: false },
       json: { type: 'string' },
+      'photos-only': { type: 'boolean', default: false },
     },
   });
   // The smoke run is npm test's "bench" step: the demo model on WASM only, so it stays short on a busy machine.
@@ -164,6 +172,7 @@ function parseOptions() {
     threads: Number(values.threads),
     write: !values['no-write'] && !values.quick,
     json: values.json,
+    photosOnly: values['photos-only'],
   };
 }
 
@@ -245,7 +254,7 @@ async function openBenchPage(browser, url) {
  * of its own (clean memory readings; every cold start compiles the WASM runtime as a first visit does). A failure
  * or timeout is recorded; closing the context ends a stuck worker.
  */
-async function runCase(browser, url, label, method, request) {
+async function runCase(browser, url, label, method, request, timeoutMs = CASE_TIMEOUT_MS) {
   const loadAtStart = loadavg()[0];
   log(`${label}… (load average ${loadAtStart.toFixed(2)})`);
   const { context, page } = await openBenchPage(browser, url);
@@ -266,10 +275,7 @@ async function runCase(browser, url, label, method, request) {
   let timer;
   try {
     const timeout = new Promise((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`timed out after ${CASE_TIMEOUT_MS / 1000} s`)),
-        CASE_TIMEOUT_MS,
-      );
+      timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs / 1000} s`)), timeoutMs);
     });
     const run = page.evaluate(([name, r]) => window.evaBench[name](r), [method, request]);
     const result = await Promise.race([run, timeout]);
@@ -312,17 +318,21 @@ async function main() {
   );
 
   log('counting FLOPs from the ONNX graphs and writing the MatMul graphs (Python)…');
-  const flops = Object.fromEntries(options.models.map((m) => [m, countFlops(m)]));
+  const flops = options.photosOnly ? {} : Object.fromEntries(options.models.map((m) => [m, countFlops(m)]));
   const matmulDir = join(CACHE, 'matmul');
-  const matmulModels = python(
-    [
-      'bench/matmul_models.py',
-      matmulDir,
-      (options.quick ? QUICK_MATMUL.kinds : MATMUL_KINDS).join(','),
-      (options.quick ? QUICK_MATMUL.shapes : MATMUL_SHAPES).join(','),
-    ],
-    { PYTHONPATH: 'models' },
-  );
+  const matmulModels = options.photosOnly
+    ? []
+    : python(
+        [
+          'bench/matmul_models.py',
+          matmulDir,
+          (options.quick ? QUICK_MATMUL.kinds : MATMUL_KINDS).join(','),
+          (options.quick ? QUICK_MATMUL.shapes : MATMUL_SHAPES).join(','),
+        ],
+        { PYTHONPATH: 'models' },
+      );
+  log('generating the phone-size JPEGs (Python, cached)…');
+  const photos = python(['bench/make_photos.py', PHOTOS_DIR]);
 
   const peerModel = options.peer ? ensurePeerModel() : null;
 
@@ -335,6 +345,7 @@ async function main() {
     '/ort/': ORT_DIST,
     '/matmul/': matmulDir,
     '/images/': IMAGES_DIR,
+    '/photos/': PHOTOS_DIR,
     ...Object.fromEntries(options.models.map((m) => [`/models/${m}/`, MODELS[m].dir])),
     ...(options.peer ? { '/peer-ort/': PEER_ORT_DIST, '/peer-models/': PEER.modelsDir } : {}),
     '/': pageDir,
@@ -362,10 +373,13 @@ async function main() {
       classNames: 'src/data/presets/imagenet-1k.json (1,000 ImageNet class names; 2 are duplicates)',
       matmul: { kinds: MATMUL_KINDS, shapes: MATMUL_SHAPES, warmupRuns: 2, timedRuns: 5 },
       caseTimeoutSeconds: CASE_TIMEOUT_MS / 1000,
+      photosOnly: options.photosOnly,
+      photos: { dtype: PHOTO_DTYPE, ...PHOTO_SETTINGS, files: photos },
     },
     flops,
     matmul: [],
     preprocess: null,
+    photos: [],
     models: [],
     peer: options.peer
       ? {
@@ -406,142 +420,168 @@ async function main() {
       );
       results.matmul.push({ at, ...outcome });
     };
-    await runMatmul('start');
-
-    if (existsSync(IMAGES_DIR)) {
-      const manifest = readManifest(options.models.at(-1));
-      const preprocessRequest = {
-        kind: 'preprocess',
-        imageUrls: readdirSync(IMAGES_DIR)
-          .filter((name) => /\.(png|jpe?g)$/i.test(name))
-          .sort()
-          .map((name) => `${server.url}/images/${name}`),
-        size: manifest.image.size,
-        mean: manifest.image.mean,
-        std: manifest.image.std,
-        passes: options.quick ? 2 : 3,
-      };
-      const where = (label, method) => runCase(browser, pageUrl, label, method, preprocessRequest);
-      const worker = await where('preprocessing in a worker', 'inWorker');
-      const mainThread = options.quick
-        ? worker
-        : await where('preprocessing on the main thread', 'preprocessOnMainThread');
-      results.preprocess = {
-        size: manifest.image.size,
-        worker: worker.result,
-        mainThread: mainThread.result,
-      };
-    } else {
-      results.preprocess = { note: `${IMAGES_DIR} not found` };
-    }
-
     for (const modelKey of options.models) {
-      const manifest = readManifest(modelKey);
-      const settings = MODELS[modelKey];
-      const quickImage = { warmupRuns: 1, timedRuns: 3, batchSizes: [4], batchRuns: 1 };
-      // Every dtype on WASM; on WebGPU (SwiftShader here, ~100x slower) only the variants meant for it, and only
-      // for the models that ask for it.
-      const cases = ['wasm', 'webgpu']
-        .filter((backend) => options.backends.includes(backend))
-        .flatMap((backend) =>
-          manifest.variants
-            .filter((v) => backend === 'wasm' || (settings.webgpu && v.backends.includes('webgpu')))
-            .filter((v) => !options.dtypes || options.dtypes.includes(v.dtype))
-            .map((variant) => ({ backend, dtype: variant.dtype })),
-        );
-      for (const { backend, dtype } of cases) {
-        const slow = settings.slowDtypes?.includes(dtype);
-        const appPath = !options.quick && ENSEMBLE_DTYPES.includes(dtype);
-        const request = {
-          kind: 'model',
+      // --quick: two photos of each size, one timed pass.
+      const chosen = options.quick
+        ? photos.filter((p, i) => photos.findIndex((q) => q.label === p.label) + 2 > i)
+        : photos;
+      const outcome = await runCase(
+        browser,
+        pageUrl,
+        `real photos, ${modelKey} ${PHOTO_DTYPE}`,
+        'inWorker',
+        {
+          kind: 'photos',
           ...ortSettings,
           manifestUrl: `${server.url}/models/${modelKey}/manifest.json`,
-          dtype,
-          backend,
-          image: options.quick
-            ? quickImage
-            : backend === 'webgpu'
-              ? settings.webgpuImage
-              : slow
-                ? settings.slowDtypeImage
-                : settings.image,
-          text: {
-            labels: backend === 'webgpu' ? CLASS_NAMES.slice(0, settings.webgpuLabelCount) : CLASS_NAMES,
-            template: results.settings.template,
-            batchSize: results.settings.textBatchSize,
-            paddedPromptCount: options.quick ? 32 : settings.paddedPromptCount[backend],
-            sortedByLength: backend === 'wasm' && SORTED_TEXT_DTYPES.includes(dtype),
-            ensemble: {
-              templates: TEMPLATES_80,
-              classCount: appPath ? (settings.ensembleClassCount[backend] ?? 0) : 0,
-            },
-            batchSweep: [],
-            firstRanking: null,
-          },
+          dtype: PHOTO_DTYPE,
+          photos: chosen.map((p) => ({ url: `${server.url}/photos/${p.file}`, label: p.label })),
+          ...PHOTO_SETTINGS,
+          passes: 2,
+          endToEndRuns: options.quick ? 1 : 2,
+        },
+        PHOTO_CASE_TIMEOUT_MS,
+      );
+      results.photos.push({ model: modelKey, dtype: PHOTO_DTYPE, ...outcome });
+    }
+    if (!options.photosOnly) {
+      await runMatmul('start');
+
+      if (existsSync(IMAGES_DIR)) {
+        const manifest = readManifest(options.models.at(-1));
+        const preprocessRequest = {
+          kind: 'preprocess',
+          imageUrls: readdirSync(IMAGES_DIR)
+            .filter((name) => /\.(png|jpe?g)$/i.test(name))
+            .sort()
+            .map((name) => `${server.url}/images/${name}`),
+          size: manifest.image.size,
+          mean: manifest.image.mean,
+          std: manifest.image.std,
+          passes: options.quick ? 2 : 3,
         };
-        const outcome = await runCase(
-          browser,
-          pageUrl,
-          `${modelKey} ${dtype} ${backend}`,
-          'inWorker',
-          request,
-        );
-        results.models.push({ model: modelKey, dtype, backend, ...outcome });
-        // The big-label-set measurements in a case of their own (a fresh worker, its own time limit): the text batch
-        // sweep and ImageNet-1k's first ranking, after one image-tower run that only checks the model.
-        const sweep = appPath ? (settings.textBatchSweep?.[backend] ?? []) : [];
-        if (appPath && (sweep.length > 0 || settings.firstRanking?.[backend])) {
-          const textRequest = {
-            ...request,
-            image: { warmupRuns: 0, timedRuns: 1, batchSizes: [], batchRuns: 0 },
+        const where = (label, method) => runCase(browser, pageUrl, label, method, preprocessRequest);
+        const worker = await where('preprocessing in a worker', 'inWorker');
+        const mainThread = options.quick
+          ? worker
+          : await where('preprocessing on the main thread', 'preprocessOnMainThread');
+        results.preprocess = {
+          size: manifest.image.size,
+          worker: worker.result,
+          mainThread: mainThread.result,
+        };
+      } else {
+        results.preprocess = { note: `${IMAGES_DIR} not found` };
+      }
+
+      for (const modelKey of options.models) {
+        const manifest = readManifest(modelKey);
+        const settings = MODELS[modelKey];
+        const quickImage = { warmupRuns: 1, timedRuns: 3, batchSizes: [4], batchRuns: 1 };
+        // Every dtype on WASM; on WebGPU (SwiftShader here, ~100x slower) only the variants meant for it, and only
+        // for the models that ask for it.
+        const cases = ['wasm', 'webgpu']
+          .filter((backend) => options.backends.includes(backend))
+          .flatMap((backend) =>
+            manifest.variants
+              .filter((v) => backend === 'wasm' || (settings.webgpu && v.backends.includes('webgpu')))
+              .filter((v) => !options.dtypes || options.dtypes.includes(v.dtype))
+              .map((variant) => ({ backend, dtype: variant.dtype })),
+          );
+        for (const { backend, dtype } of cases) {
+          const slow = settings.slowDtypes?.includes(dtype);
+          const appPath = !options.quick && ENSEMBLE_DTYPES.includes(dtype);
+          const request = {
+            kind: 'model',
+            ...ortSettings,
+            manifestUrl: `${server.url}/models/${modelKey}/manifest.json`,
+            dtype,
+            backend,
+            image: options.quick
+              ? quickImage
+              : backend === 'webgpu'
+                ? settings.webgpuImage
+                : slow
+                  ? settings.slowDtypeImage
+                  : settings.image,
             text: {
-              ...request.text,
-              paddedPromptCount: 0,
-              sortedByLength: false,
-              ensemble: { templates: TEMPLATES_80, classCount: 0 },
-              batchSweep: sweep,
-              firstRanking: settings.firstRanking?.[backend]
-                ? {
-                    name: `ImageNet-1k × ${FAST_TEMPLATES.length} templates`,
-                    labels: CLASS_NAMES,
-                    templates: FAST_TEMPLATES,
-                    batchSize: APP_TEXT_BATCH_WASM,
-                  }
-                : null,
+              labels: backend === 'webgpu' ? CLASS_NAMES.slice(0, settings.webgpuLabelCount) : CLASS_NAMES,
+              template: results.settings.template,
+              batchSize: results.settings.textBatchSize,
+              paddedPromptCount: options.quick ? 32 : settings.paddedPromptCount[backend],
+              sortedByLength: backend === 'wasm' && SORTED_TEXT_DTYPES.includes(dtype),
+              ensemble: {
+                templates: TEMPLATES_80,
+                classCount: appPath ? (settings.ensembleClassCount[backend] ?? 0) : 0,
+              },
+              batchSweep: [],
+              firstRanking: null,
             },
           };
-          const textOutcome = await runCase(
+          const outcome = await runCase(
             browser,
             pageUrl,
-            `${modelKey} ${dtype} ${backend}: text batch sweep + first ranking`,
+            `${modelKey} ${dtype} ${backend}`,
             'inWorker',
-            textRequest,
+            request,
           );
-          results.models.push({ model: modelKey, dtype, backend, part: 'big label sets', ...textOutcome });
+          results.models.push({ model: modelKey, dtype, backend, ...outcome });
+          // The big-label-set measurements in a case of their own (a fresh worker, its own time limit): the text batch
+          // sweep and ImageNet-1k's first ranking, after one image-tower run that only checks the model.
+          const sweep = appPath ? (settings.textBatchSweep?.[backend] ?? []) : [];
+          if (appPath && (sweep.length > 0 || settings.firstRanking?.[backend])) {
+            const textRequest = {
+              ...request,
+              image: { warmupRuns: 0, timedRuns: 1, batchSizes: [], batchRuns: 0 },
+              text: {
+                ...request.text,
+                paddedPromptCount: 0,
+                sortedByLength: false,
+                ensemble: { templates: TEMPLATES_80, classCount: 0 },
+                batchSweep: sweep,
+                firstRanking: settings.firstRanking?.[backend]
+                  ? {
+                      name: `ImageNet-1k × ${FAST_TEMPLATES.length} templates`,
+                      labels: CLASS_NAMES,
+                      templates: FAST_TEMPLATES,
+                      batchSize: APP_TEXT_BATCH_WASM,
+                    }
+                  : null,
+              },
+            };
+            const textOutcome = await runCase(
+              browser,
+              pageUrl,
+              `${modelKey} ${dtype} ${backend}: text batch sweep + first ranking`,
+              'inWorker',
+              textRequest,
+            );
+            results.models.push({ model: modelKey, dtype, backend, part: 'big label sets', ...textOutcome });
+          }
         }
       }
-    }
-    if (options.peer) {
-      for (const mode of ['pipeline', 'split']) {
-        const outcome = await runCase(browser, pageUrl, `transformers.js peer (${mode})`, 'inWorker', {
-          kind: 'peer',
-          mode,
-          // A path, not a full URL: transformers.js 4.3 checks that a local file exists (tokenizer_config.json) only
-          // for paths, and with a full URL and remote models off it finds no tokenizer.
-          modelsUrl: '/peer-models/',
-          modelId: PEER.id,
-          dtype: PEER.dtype,
-          wasmPaths: `${server.url}/peer-ort/`,
-          threads: options.threads,
-          labels: CLASS_NAMES,
-          template: results.settings.template,
-          perImageLabelCount: PEER.perImageLabelCount,
-          ...PEER.image,
-        });
-        results.peer.cases.push({ mode, ...outcome });
+      if (options.peer) {
+        for (const mode of ['pipeline', 'split']) {
+          const outcome = await runCase(browser, pageUrl, `transformers.js peer (${mode})`, 'inWorker', {
+            kind: 'peer',
+            mode,
+            // A path, not a full URL: transformers.js 4.3 checks that a local file exists (tokenizer_config.json) only
+            // for paths, and with a full URL and remote models off it finds no tokenizer.
+            modelsUrl: '/peer-models/',
+            modelId: PEER.id,
+            dtype: PEER.dtype,
+            wasmPaths: `${server.url}/peer-ort/`,
+            threads: options.threads,
+            labels: CLASS_NAMES,
+            template: results.settings.template,
+            perImageLabelCount: PEER.perImageLabelCount,
+            ...PEER.image,
+          });
+          results.peer.cases.push({ mode, ...outcome });
+        }
       }
+      if (!options.quick) await runMatmul('end');
     }
-    if (!options.quick) await runMatmul('end');
   } finally {
     await browser.close();
     await server.close();
@@ -549,12 +589,17 @@ async function main() {
   results.load = { before: loadBefore, after: await loadSnapshot(process.pid) };
   results.finishedAt = new Date().toISOString();
   results.durationSeconds = (Date.now() - startedAt.getTime()) / 1000;
-  results.derived = deriveAll(results);
+  if (!options.photosOnly) results.derived = deriveAll(results);
 
   const files = [];
   if (options.write) {
     files.push(
-      join(ROOT, 'bench-results', `${results.startedAt.slice(0, 10)}-${machineSlug(results.machine)}.json`),
+      join(
+        ROOT,
+        'bench-results',
+        // A photos-only run must not replace the day's full run.
+        `${results.startedAt.slice(0, 10)}-${machineSlug(results.machine)}${options.photosOnly ? '-photos' : ''}.json`,
+      ),
     );
   }
   if (options.json) files.push(resolve(options.json));

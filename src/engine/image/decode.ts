@@ -5,7 +5,9 @@
  */
 import { ImageDecodeError } from '../../core/errors';
 import { HEADER_BYTES, sniffImageHeader, type ImageHeader, type SniffedFormat } from './imageHeader';
-import type { RgbaImage } from './rgbImage';
+import { BoxReducer, rotateClockwise, type ReducedImage } from './pilReduce';
+import { compositeOnWhite, type RgbaImage } from './rgbImage';
+import type { StageTimings } from '../inference/stageTimings';
 
 /** Above this many pixels the browser shrinks the image while decoding (a 400 MB ImageData would not fit). */
 export const MAX_DECODED_PIXELS = 64_000_000;
@@ -65,8 +67,15 @@ async function checkBeforeDecoding(file: Blob, name: string): Promise<ImageHeade
   return header;
 }
 
+/**
+ * A large photo is read from the decoded bitmap in strips of about this many pixels (4 MB of RGBA) and box-reduced
+ * strip by strip, so its full-resolution pixels are never copied out whole (a 24-MP ImageData is 96 MB).
+ */
+export const STRIP_PIXELS = 1 << 20;
+
 export interface DecodedImage {
-  pixels: RgbaImage;
+  /** The pixels, or for a large photo the box-reduced pixels (see DecodeOptions.reducingFactors). */
+  pixels: RgbaImage | ReducedImage;
   /** Size after EXIF orientation (before any shrink for MAX_DECODED_PIXELS). */
   width: number;
   height: number;
@@ -77,12 +86,43 @@ export interface DecodedImage {
 export interface DecodeEnvironment {
   createImageBitmap(blob: Blob, options: ImageBitmapOptions): Promise<ImageBitmap>;
   createCanvas(width: number, height: number): OffscreenCanvas;
+  createImageData(data: Uint8Array, width: number, height: number): ImageData;
+  /**
+   * WebCodecs' VideoFrame over a decoded bitmap, where the browser has one: it copies rows of the bitmap out as they
+   * are stored, where a canvas would draw the whole picture first and convert it again in `getImageData`.
+   */
+  createVideoFrame?(bitmap: ImageBitmap): VideoFrame;
 }
 
 const browserEnvironment = (): DecodeEnvironment => ({
   createImageBitmap: (blob, options) => createImageBitmap(blob, options),
   createCanvas: (width, height) => new OffscreenCanvas(width, height),
+  createImageData: (data, width, height) =>
+    new ImageData(
+      new Uint8ClampedArray(data.buffer as ArrayBuffer, data.byteOffset, data.length),
+      width,
+      height,
+    ),
+  ...(typeof VideoFrame === 'function'
+    ? { createVideoFrame: (bitmap: ImageBitmap) => new VideoFrame(bitmap, { timestamp: 0 }) }
+    : {}),
 });
+
+/** What the caller wants besides the pixels. */
+export interface DecodeOptions {
+  /**
+   * Pillow box-reduce factors for a decoded `width × height` picture ([1, 1]: none). With factors above 1 the
+   * picture is read in strips, composited on white and reduced strip by strip (exactly what reducing the whole
+   * image would give), and the thumbnail is made from the reduced pixels instead of the full-resolution bitmap.
+   */
+  reducingFactors?: (width: number, height: number) => [number, number];
+  /**
+   * Receives the time of each step: 'decode' (the browser's decoder), 'pixels' (reading/reducing), 'thumbnail',
+   * and within 'pixels' on the reduced path: 'pixels:copy' (rows out of a VideoFrame) or 'pixels:read' (through a
+   * canvas), and 'pixels:reduce'.
+   */
+  timings?: StageTimings;
+}
 
 /** Scales `width × height` down so that its longer side is at most `maxSide` (never up); at least 1×1. */
 export function fitWithin(width: number, height: number, maxSide: number): { width: number; height: number } {
@@ -100,7 +140,11 @@ export async function decodeImageFile(
   name: string,
   thumbnailSize: number,
   env: DecodeEnvironment = browserEnvironment(),
+  decodeOptions: DecodeOptions = {},
 ): Promise<DecodedImage> {
+  const { timings } = decodeOptions;
+  const timed = async <T>(stage: string, task: () => Promise<T> | T): Promise<T> =>
+    timings ? timings.time(stage, async () => task()) : task();
   const options: ImageBitmapOptions = {
     imageOrientation: 'from-image',
     colorSpaceConversion: 'none',
@@ -109,7 +153,7 @@ export async function decodeImageFile(
   const header = await checkBeforeDecoding(file, name);
   let bitmap: ImageBitmap;
   try {
-    bitmap = await env.createImageBitmap(file, options);
+    bitmap = await timed('decode', () => env.createImageBitmap(file, options));
   } catch {
     if (header?.format === 'heic') {
       throw new ImageDecodeError(
@@ -135,12 +179,26 @@ export async function decodeImageFile(
     const { width, height } = bitmap;
     if (width === 0 || height === 0) throw new ImageDecodeError(`${name} is an empty image (0 pixels).`);
     if (width * height > MAX_DECODED_PIXELS) {
-      const shrunk = await shrinkBitmap(env, file, options, width, height);
+      const shrunk = await timed('decode', () => shrinkBitmap(env, file, options, width, height));
       bitmap.close();
       bitmap = shrunk;
     }
-    const pixels = readPixels(env, bitmap, name);
-    const thumbnail = thumbnailSize > 0 ? await makeThumbnail(env, bitmap, thumbnailSize) : null;
+    const [xFactor, yFactor] = decodeOptions.reducingFactors?.(bitmap.width, bitmap.height) ?? [1, 1];
+    if (xFactor > 1 || yFactor > 1) {
+      // A JPEG has no alpha: the per-strip scan for transparent pixels can be skipped.
+      const opaque = header?.format === 'jpeg';
+      const reduced = await timed('pixels', () =>
+        readReducedPixels(env, bitmap, name, xFactor, yFactor, opaque, timings),
+      );
+      const thumbnail =
+        thumbnailSize > 0
+          ? await timed('thumbnail', () => thumbnailFromPixels(env, reduced.image, thumbnailSize))
+          : null;
+      return { pixels: reduced, width, height, thumbnail };
+    }
+    const pixels = await timed('pixels', () => readPixels(env, bitmap, name));
+    const thumbnail =
+      thumbnailSize > 0 ? await timed('thumbnail', () => makeThumbnail(env, bitmap, thumbnailSize)) : null;
     return { pixels, width, height, thumbnail };
   } finally {
     bitmap.close();
@@ -164,18 +222,163 @@ async function shrinkBitmap(
 }
 
 function readPixels(env: DecodeEnvironment, bitmap: ImageBitmap, name: string): RgbaImage {
-  const canvas = env.createCanvas(bitmap.width, bitmap.height);
-  const context = canvas.getContext('2d', { willReadFrequently: true });
-  if (!context)
-    throw new ImageDecodeError(`${name}: this browser cannot draw images in a worker (no 2D context).`);
+  const context = readerContext(env, bitmap.width, bitmap.height, name);
   context.drawImage(bitmap, 0, 0);
   const imageData = context.getImageData(0, 0, bitmap.width, bitmap.height);
   return { data: imageData.data, width: imageData.width, height: imageData.height };
 }
 
-async function makeThumbnail(
+function readerContext(env: DecodeEnvironment, width: number, height: number, name: string) {
+  const context = env.createCanvas(width, height).getContext('2d', { willReadFrequently: true });
+  if (!context)
+    throw new ImageDecodeError(`${name}: this browser cannot draw images in a worker (no 2D context).`);
+  return context;
+}
+
+/**
+ * The bitmap box-reduced by (xFactor, yFactor), read a strip of rows at a time and reduced strip by strip (see
+ * BoxReducer), so that the full-resolution pixels are never copied out whole. An opaque picture is read through a
+ * VideoFrame where the browser has one; otherwise (or when the frame is not 8-bit RGB, or is mirrored) through a
+ * canvas of a few rows.
+ */
+async function readReducedPixels(
   env: DecodeEnvironment,
   bitmap: ImageBitmap,
+  name: string,
+  xFactor: number,
+  yFactor: number,
+  opaque: boolean,
+  timings?: StageTimings,
+): Promise<ReducedImage> {
+  const maxRows = Math.max(1, Math.floor(STRIP_PIXELS / bitmap.width / yFactor)) * yFactor;
+  if (opaque && env.createVideoFrame) {
+    const frame = env.createVideoFrame(bitmap);
+    try {
+      const reduced = await readThroughVideoFrame(frame, bitmap, xFactor, yFactor, timings);
+      if (reduced) return reduced;
+    } finally {
+      frame.close();
+    }
+  }
+  return readThroughCanvas(env, bitmap, name, xFactor, yFactor, maxRows, opaque, timings);
+}
+
+/** Pixel formats a VideoFrame of a bitmap may have whose rows the reducer reads as they are. */
+const FRAME_CHANNEL_ORDER: Partial<Record<VideoPixelFormat, 'rgba' | 'bgra'>> = {
+  RGBA: 'rgba',
+  RGBX: 'rgba',
+  BGRA: 'bgra',
+  BGRX: 'bgra',
+};
+
+/**
+ * Rows copied straight out of the frame's stored pixels, a copy with no conversion (its 4th byte is ignored: the
+ * picture is opaque). The frame keeps the picture as stored, with the EXIF turn as `rotation`: the blocks are laid
+ * on the stored rows so that each holds the pixels of Pillow's block on the displayed picture, and only the small
+ * reduced image is turned. Null (read through a canvas instead) when the frame is not 8-bit RGB, is mirrored, or
+ * does not say how it is turned.
+ */
+async function readThroughVideoFrame(
+  frame: VideoFrame,
+  display: { width: number; height: number },
+  xFactor: number,
+  yFactor: number,
+  timings?: StageTimings,
+): Promise<ReducedImage | null> {
+  const order = frame.format ? FRAME_CHANNEL_ORDER[frame.format] : undefined;
+  // A browser whose frames do not say how they are turned (no `rotation`) may store them either way: canvas then.
+  const rotation = (frame as { rotation?: unknown }).rotation;
+  const flip = (frame as { flip?: unknown }).flip;
+  if (!order || flip !== false || (rotation !== 0 && rotation !== 90 && rotation !== 180 && rotation !== 270))
+    return null;
+  const rect = frame.visibleRect;
+  if (!rect) return null;
+  const { x: left, y: top, width, height } = rect;
+  const turned = rotation === 90 || rotation === 270;
+  if ((turned ? [height, width] : [width, height]).join() !== [display.width, display.height].join())
+    return null;
+  // Stored x runs along displayed y for a quarter turn; 180 and 270 reverse stored x, 90 and 180 stored y.
+  const reducer = new BoxReducer(width, height, turned ? yFactor : xFactor, turned ? xFactor : yFactor, {
+    channelOrder: order,
+    alignRight: rotation === 180 || rotation === 270,
+    alignBottom: rotation === 90 || rotation === 180,
+  });
+  const maxRows = Math.max(turned ? xFactor : yFactor, Math.floor(STRIP_PIXELS / width));
+  const strip = new Uint8Array(width * maxRows * 4);
+  for (let done = 0; done < height;) {
+    const rows = reducer.nextStripRows(maxRows);
+    let started = performance.now();
+    await frame.copyTo(strip, {
+      rect: { x: left, y: top + done, width, height: rows },
+      layout: [{ offset: 0, stride: width * 4 }],
+    });
+    timings?.add('pixels:copy', performance.now() - started);
+    started = performance.now();
+    reducer.addRows(strip, rows);
+    timings?.add('pixels:reduce', performance.now() - started);
+    done += rows;
+  }
+  const stored = reducer.result();
+  return {
+    image: rotateClockwise(stored.image, rotation),
+    xFactor,
+    yFactor,
+    sourceWidth: display.width,
+    sourceHeight: display.height,
+  };
+}
+
+/**
+ * Each strip is drawn 1:1 on a canvas of a few rows ('copy' compositing, so a transparent strip never blends with
+ * the one before), read back, composited on white as the reference does, and handed to the reducer.
+ */
+function readThroughCanvas(
+  env: DecodeEnvironment,
+  bitmap: ImageBitmap,
+  name: string,
+  xFactor: number,
+  yFactor: number,
+  maxRows: number,
+  opaque: boolean,
+  timings?: StageTimings,
+): ReducedImage {
+  const { width, height } = bitmap;
+  const context = readerContext(env, width, Math.min(height, maxRows), name);
+  context.globalCompositeOperation = 'copy';
+  context.imageSmoothingEnabled = false;
+  const reducer = new BoxReducer(width, height, xFactor, yFactor);
+  for (let top = 0; top < height;) {
+    const rows = reducer.nextStripRows(maxRows);
+    // The draw is deferred by the canvas: its cost shows in the read.
+    let started = performance.now();
+    context.drawImage(bitmap, 0, top, width, rows, 0, 0, width, rows);
+    const strip: RgbaImage = context.getImageData(0, 0, width, rows);
+    timings?.add('pixels:read', performance.now() - started);
+    started = performance.now();
+    reducer.addRows((opaque ? strip : compositeOnWhite(strip)).data, rows);
+    timings?.add('pixels:reduce', performance.now() - started);
+    top += rows;
+  }
+  return reducer.result();
+}
+
+/** A thumbnail drawn from pixels already in memory (the reduced image of a large photo). */
+async function thumbnailFromPixels(
+  env: DecodeEnvironment,
+  image: RgbaImage,
+  maxSide: number,
+): Promise<Blob | null> {
+  const source = env.createCanvas(image.width, image.height);
+  const context = source.getContext('2d');
+  if (!context) return null;
+  const data = new Uint8Array(image.data.buffer, image.data.byteOffset, image.data.length);
+  context.putImageData(env.createImageData(data, image.width, image.height), 0, 0);
+  return makeThumbnail(env, source, maxSide);
+}
+
+async function makeThumbnail(
+  env: DecodeEnvironment,
+  bitmap: ImageBitmap | OffscreenCanvas,
   maxSide: number,
 ): Promise<Blob | null> {
   const size = fitWithin(bitmap.width, bitmap.height, maxSide);

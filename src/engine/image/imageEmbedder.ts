@@ -4,7 +4,13 @@
  */
 import { BackendError } from '../../core/errors';
 import type { ImagePreprocess } from '../../core/manifest';
-import { preprocessImage, type PreprocessOptions, type RgbaImage } from './preprocess';
+import {
+  preprocessImage,
+  reducingFactorsFor,
+  type PreprocessOptions,
+  type ReducedImage,
+  type RgbaImage,
+} from './preprocess';
 import { l2Normalize } from '../../core/ranking';
 
 /** Runs the image tower on `[batch, 3, S, S]` pixels and returns `[batch × dim]` raw embeddings. */
@@ -23,8 +29,15 @@ export class ImageEmbedder {
     return 3 * this.config.size * this.config.size;
   }
 
-  /** One image's `pixel_values` (float32 CHW). */
-  preprocess(image: RgbaImage): Float32Array {
+  /**
+   * The box-reduce factors a decoder may apply to a `width × height` picture while reading it (see
+   * DecodeOptions.reducingFactors); `preprocess` then finishes the exact same recipe from the reduced pixels.
+   */
+  readonly reducingFactors = (width: number, height: number): [number, number] =>
+    reducingFactorsFor(width, height, this.config.size, this.preprocessOptions.reducingGap);
+
+  /** One image's `pixel_values` (float32 CHW), from its pixels or the decoder's reduced pixels. */
+  preprocess(image: RgbaImage | ReducedImage): Float32Array {
     return preprocessImage(image, this.config, this.preprocessOptions);
   }
 

@@ -13,11 +13,12 @@
  * one pass over its pixels for the box step plus a small bicubic, instead of a ~70-tap filter per output pixel.
  */
 import type { ImagePreprocess } from '../../core/manifest';
-import { boxReduce, reducingFactors } from './pilReduce';
+import { boxReduce, reducingFactors, type ReducedImage } from './pilReduce';
 import { resizeBicubicCrop, type CropRect } from './pilResample';
 import { compositeOnWhite, type RgbaImage } from './rgbImage';
 
 export type { RgbaImage } from './rgbImage';
+export type { ReducedImage } from './pilReduce';
 
 /** PIL's `reducing_gap` for the fast path; `null` disables it. */
 export const REDUCING_GAP = 3;
@@ -52,25 +53,56 @@ export function centerCrop(width: number, height: number, size: number): CropRec
   };
 }
 
+/**
+ * The box-reduce factors of the fast path for a `width × height` image and model input `size` ([1, 1]: none, the
+ * image is resampled as it is). The decoder uses them to shrink a large photo strip by strip while reading it.
+ */
+export function reducingFactorsFor(
+  width: number,
+  height: number,
+  size: number,
+  gap: number | null = REDUCING_GAP,
+): [number, number] {
+  if (gap === null) return [1, 1];
+  const out = resizedSize(width, height, size);
+  return reducingFactors(width, height, out.width, out.height, gap);
+}
+
 /** The `size × size` RGB crop EVA-CLIP would see (before normalisation). */
 export function resizeAndCrop(image: RgbaImage, size: number, options: PreprocessOptions = {}): RgbaImage {
-  const out = resizedSize(image.width, image.height, size);
-  const crop = centerCrop(out.width, out.height, size);
   const gap = options.reducingGap === undefined ? REDUCING_GAP : options.reducingGap;
-  if (gap !== null) {
-    const [xFactor, yFactor] = reducingFactors(image.width, image.height, out.width, out.height, gap);
-    if (xFactor > 1 || yFactor > 1) {
-      // As PIL: the reduced image is resampled from the box the original maps to (partial edge blocks included).
-      const reduced = boxReduce(image, xFactor, yFactor);
-      return resizeBicubicCrop(reduced, out.width, out.height, crop, [
-        0,
-        0,
-        image.width / xFactor,
-        image.height / yFactor,
-      ]);
-    }
+  const [xFactor, yFactor] = reducingFactorsFor(image.width, image.height, size, gap);
+  if (xFactor > 1 || yFactor > 1) {
+    const reduced = boxReduce(image, xFactor, yFactor);
+    return resizeReducedAndCrop(
+      { image: reduced, xFactor, yFactor, sourceWidth: image.width, sourceHeight: image.height },
+      size,
+    );
   }
-  return resizeBicubicCrop(image, out.width, out.height, crop);
+  const out = resizedSize(image.width, image.height, size);
+  return resizeBicubicCrop(image, out.width, out.height, centerCrop(out.width, out.height, size));
+}
+
+/**
+ * The second half of the fast path: bicubic from an image already box-reduced (by `resizeAndCrop`, or by the
+ * decoder while it read the picture). As PIL, the reduced image is resampled from the box the original maps to
+ * (partial edge blocks included).
+ */
+export function resizeReducedAndCrop(reduced: ReducedImage, size: number): RgbaImage {
+  const { sourceWidth, sourceHeight, xFactor, yFactor } = reduced;
+  const out = resizedSize(sourceWidth, sourceHeight, size);
+  const crop = centerCrop(out.width, out.height, size);
+  return resizeBicubicCrop(reduced.image, out.width, out.height, crop, [
+    0,
+    0,
+    sourceWidth / xFactor,
+    sourceHeight / yFactor,
+  ]);
+}
+
+/** Whether `image` is a box-reduced image rather than plain pixels. */
+export function isReducedImage(image: RgbaImage | ReducedImage): image is ReducedImage {
+  return 'xFactor' in image;
 }
 
 /**
@@ -99,15 +131,19 @@ export function normalizeToChw(
 }
 
 /**
- * Decoded RGBA pixels → the model's `pixel_values` for one image, float32 `[3, size, size]`.
+ * Decoded RGBA pixels (or the decoder's box-reduced image of a large photo) → the model's `pixel_values` for one
+ * image, float32 `[3, size, size]`.
  * @param config the manifest's `image` block (size, mean, std).
  */
 export function preprocessImage(
-  image: RgbaImage,
+  image: RgbaImage | ReducedImage,
   config: Pick<ImagePreprocess, 'size' | 'mean' | 'std'>,
   options: PreprocessOptions = {},
   out?: Float32Array,
 ): Float32Array {
-  const cropped = resizeAndCrop(compositeOnWhite(image), config.size, options);
+  // A reduced image was composited before it was reduced (alpha is 255 after the box step).
+  const cropped = isReducedImage(image)
+    ? resizeReducedAndCrop(image, config.size)
+    : resizeAndCrop(compositeOnWhite(image), config.size, options);
   return normalizeToChw(cropped, config.mean, config.std, out);
 }

@@ -12,7 +12,7 @@ import {
   type OrtImporter,
   type OrtModule,
 } from './backend';
-import { decodeImageFile, type DecodedImage } from '../image/decode';
+import { decodeImageFile, type DecodedImage, type DecodeOptions } from '../image/decode';
 import {
   FailSafeEmbeddingCache,
   labelCacheKey,
@@ -87,7 +87,12 @@ export interface ZeroShotEngineOptions {
   detectCapabilities?: () => Promise<BackendCapabilities>;
   /** Asks WebGPU for a device before onnxruntime-web does, so its failure reads in words (see checkWebGpuDevice). */
   checkWebGpuDevice?: () => Promise<void>;
-  decodeImage?: (file: Blob, name: string, thumbnailSize: number) => Promise<DecodedImage>;
+  decodeImage?: (
+    file: Blob,
+    name: string,
+    thumbnailSize: number,
+    options?: DecodeOptions,
+  ) => Promise<DecodedImage>;
   createTokenizer?: (tokenizerJson: object, config: TextConfig) => PromptTokenizer;
   /** Folder of onnxruntime-web's runtime files, `${BASE_URL}ort/`; undefined keeps ORT's own default. */
   wasmPaths?: string;
@@ -297,7 +302,10 @@ export class ZeroShotEngine {
     const { backend } = state.image;
     return embedImageFiles(params, sink, {
       embedder: state.imageEmbedder,
-      decode: this.options.decodeImage ?? decodeImageFile,
+      decode:
+        this.options.decodeImage ??
+        ((file, name, thumbnailSize, options) =>
+          decodeImageFile(file, name, thumbnailSize, undefined, options)),
       batchSize: this.options.imageBatchSize?.[backend] ?? 4,
       // A model load replaces the state: images of the old model stop there.
       isStopped: () => signal?.aborted === true || this.state !== state,
