@@ -82,7 +82,7 @@ const SORTED_TEXT_DTYPES = ['int8'];
 const ENSEMBLE_DTYPES = ['int8'];
 const MISSING_B16 =
   'models/.artifacts/eva02-b16-random/ is missing: the pytest suite writes it. Run\n' +
-  '  npm run test:py -- models/tests/test_export.py\n' +
+  '  node scripts/python.mjs -m pytest models/tests/test_export.py\n' +
   'and then `npm run bench` again (or `npm run bench -- --models eva-lens-demo`).';
 
 const MATMUL_KINDS = ['fp32', 'int8', 'q4', 'fp16'];
