@@ -25,7 +25,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const CACHE = join(ROOT, 'node_modules/.cache/eva-lens-bench');
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update'];
-const IMAGES_DIR = resolve(ROOT, '../shared/data/images');
+const IMAGES_DIR = resolve(ROOT, 'data/photos');
 const MODEL_DIRS = {
   'eva02-b16-random': join(ROOT, 'models/.artifacts/eva02-b16-random'),
   'eva-lens-demo': join(ROOT, 'public/models/eva-lens-demo'),

@@ -41,7 +41,7 @@ const CHROMIUM_ARGS = [
   '--enable-unsafe-webgpu',
 ];
 const ORT_DIST = join(ROOT, 'node_modules/onnxruntime-web/dist');
-const IMAGES_DIR = resolve(ROOT, '../shared/data/images');
+const IMAGES_DIR = resolve(ROOT, 'data/photos');
 // The app's ImageNet-1k preset is the one copy of CLIP's 1,000 class names and 80 templates.
 const IMAGENET = JSON.parse(readFileSync(join(ROOT, 'src/data/presets/imagenet-1k.json'), 'utf8'));
 const CLASS_NAMES = IMAGENET.labels;

@@ -86,6 +86,8 @@ test('unicode, emoji and right-to-left labels are embedded and shown exactly as 
 });
 
 test('10,000 labels at once are embedded, listed and ranked', async ({ page }) => {
+  // The embedding alone waits up to 240 s (10,000 prompts took 53 s of worker time at load average 12 on 2 cores).
+  test.setTimeout(360_000);
   const many = Array.from({ length: 10_000 }, (_, i) => `thing number ${i}`);
   await page.goto('/');
   await waitForModel(page);
@@ -103,7 +105,10 @@ test('10,000 labels at once are embedded, listed and ranked', async ({ page }) =
   await page.getByRole('button', { name: 'Use these labels' }).click();
   await waitForLabelEmbeddings(page, ['red star', ...many], 240_000);
   const embeddedSeconds = (Date.now() - started) / 1000;
-  await expect(page.getByTestId('label-list').locator('.label-row')).toHaveCount(10_001);
+  // Windowed: the list holds every label for screen readers (aria-setsize) but renders only the rows in view.
+  const rows = page.getByTestId('label-list').locator('.label-row');
+  await expect(rows.first()).toHaveAttribute('aria-setsize', '10001');
+  expect(await rows.count()).toBeLessThan(80);
   await dropFiles(page, [sampleFile('red-star.png')]);
   await waitForImagesSettled(page, 1);
   const [card] = await waitForCardsScored(page, 1);

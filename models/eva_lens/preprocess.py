@@ -36,13 +36,13 @@ from PIL import Image, ImageOps
 
 from .config import CLIP_MEAN, CLIP_STD
 
-# Real photos for the parity fixtures: the shared/ folder laid beside the repository (tests only; optional).
-DEFAULT_IMAGES_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "images"
+# Real photos for the parity fixtures, kept in the repository (data/photos/README.md).
+DEFAULT_IMAGES_DIR = Path(__file__).resolve().parents[2] / "data" / "photos"
 DEFAULT_FIXTURES_DIR = Path(__file__).resolve().parent.parent / ".artifacts" / "preprocess"
 FIXTURE_SIZES = (64, 224)
 # The app's fast path shrinks with Image.reduce when the image is at least this many times the target.
 APP_REDUCING_GAP = 3.0
-FIXTURES_VERSION = 2
+FIXTURES_VERSION = 3
 
 
 def composite_on_white(image: Image.Image) -> Image.Image:

@@ -50,6 +50,23 @@ export interface EmbedLabelsResult {
   fromCache?: number;
   /** The text tower's probe cosine once it has been opened; null while it has not been needed. */
   textProbeCosine?: number | null;
+  /**
+   * Prompts timed through the text tower and their milliseconds (the first batch, which may include opening the
+   * tower, left out): the measured per-prompt time that presets quote. 0 when nothing was timed.
+   */
+  promptsRun?: number;
+  towerMs?: number;
+}
+
+/**
+ * Progress of embedLabels: prompts (label × template) run through the text tower so far, of the ones it needs
+ * (labels remembered by the embedding cache are not counted); sent before the first batch and after each.
+ */
+export interface LabelProgressEvent {
+  type: 'labelProgress';
+  requestId: number;
+  done: number;
+  total: number;
 }
 
 export interface EmbedImagesParams {
@@ -187,6 +204,7 @@ export interface ModelTransferEvent {
 
 /** The events a running request hears about itself (each carries its `requestId`); other requests hear none. */
 export interface RequestEventMap {
+  embedLabels: LabelProgressEvent;
   embedImages: ImageEmbeddedEvent | ImageFailedEvent;
   downloadModel: ModelTransferEvent;
   importModel: ModelTransferEvent;
@@ -196,6 +214,13 @@ export interface RequestEventMap {
 /** Requests that run a while, report their progress as events and can be stopped with 'cancel'. */
 export type RunningRequestType = keyof RequestEventMap;
 
+/** The page's handle on a running request. */
+export interface CancellableRequest<T> {
+  done: Promise<T>;
+  /** Asks the worker to stop; `done` then settles as the request's kind says (see CancelParams). */
+  cancel(): void;
+}
+
 export type RequestEvent = RequestEventMap[RunningRequestType];
 
 /** Events for every listener of the page, outside any one request: loading and backend changes. */
@@ -204,8 +229,9 @@ export type PageEvent = LoadProgressEvent | BackendChangedEvent;
 export type EngineEvent = RequestEvent | PageEvent;
 
 /**
- * Stops a running request: embedImages replies `cancelled: true`; downloadModel and importModel reply with a
- * CancelledError (a download keeps its partial files, so the next downloadModel resumes).
+ * Stops a running request: embedImages replies `cancelled: true`; embedLabels, downloadModel and importModel reply
+ * with a CancelledError (a download keeps its partial files, so the next downloadModel resumes; embedLabels keeps
+ * the prompts it computed in memory, so the next request for them resumes).
  */
 export interface CancelParams {
   targetId: number;

@@ -3,6 +3,7 @@ import {
   addFiles,
   addLabel,
   cancel,
+  cancelLabelEmbedding,
   configureEngineBridge,
   loadModel,
   loadSamples,
@@ -13,6 +14,7 @@ import {
 } from './engineBridge';
 import { FakeEngine, colourVector, deferred, imageFile, settle } from './fakeEngine.testing';
 import { CANCELLED_MESSAGE, IMAGES_PER_REQUEST } from './imagePipeline';
+import { selectMsPerPrompt } from './labelsSlice';
 import { resetStore } from './resetStore.testing';
 import { selectTopLabels } from './selectors';
 import { useLensStore } from './store';
@@ -227,6 +229,63 @@ describe('labels', () => {
     removeLabel(state().labels[0]!.id);
     await new Promise((resolve) => setTimeout(resolve, 5));
     expect(state().labelEmbeddings?.labelTexts).toEqual(['blue']);
+  });
+});
+
+describe('label embedding progress and Cancel', () => {
+  it('shows done/total while embedding; Cancel stops the worker and goes back to the labels the cards are for', async () => {
+    setLabels(['red', 'blue']);
+    await loadModel();
+    expect(state().labelEmbeddingStatus).toBe('ready');
+    const shown = state().labels;
+
+    const slow = deferred<EmbedLabelsResult>();
+    engine.embedLabels.mockImplementationOnce(() => slow.promise);
+    setLabels(['green', 'red', 'blue', 'yellow']);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(state().labelEmbeddingStatus).toBe('embedding');
+    expect(state().labelEmbeddingProgress).toMatchObject({ done: 0, total: 4 });
+
+    cancelLabelEmbedding();
+    expect(engine.labelSetCancels.at(-1)).toHaveBeenCalledTimes(1);
+    expect(state().labels).toEqual(shown);
+    expect(state().labelEmbeddingStatus).toBe('ready');
+    expect(state().labelEmbeddingProgress).toBeNull();
+    expect(state().labelUndo.at(-1)?.description).toBe('cancel embedding');
+    // The worker's answer to the cancelled request (its CancelledError) changes nothing.
+    slow.reject(Object.assign(new Error('Embedding the labels was cancelled.'), { name: 'CancelledError' }));
+    await settle();
+    expect(state().labelEmbeddingStatus).toBe('ready');
+    expect(state().labelEmbeddingError).toBeNull();
+    expect(state().labelEmbeddings?.labelTexts).toEqual(['red', 'blue']);
+  });
+
+  it('with no earlier embeddings, Cancel keeps the labels and says they are not embedded', async () => {
+    await loadModel();
+    const slow = deferred<EmbedLabelsResult>();
+    engine.embedLabels.mockImplementationOnce(() => slow.promise);
+    setLabels(['green']);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    cancelLabelEmbedding();
+    expect(state().labels.map((label) => label.text)).toEqual(['green']);
+    expect(state().labelEmbeddingStatus).toBe('cancelled');
+  });
+
+  it('keeps the measured time per prompt for the model in use only', async () => {
+    await loadModel();
+    engine.embedLabels.mockResolvedValueOnce({
+      embeddings: colourVector('red'),
+      dim: 3,
+      truncated: [false],
+      ms: 1,
+      promptsRun: 64,
+      towerMs: 128,
+    });
+    setLabels(['red']);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(selectMsPerPrompt(state())).toBe(2);
+    useLensStore.setState({ activeModelId: 'another-model' });
+    expect(selectMsPerPrompt(state())).toBeNull();
   });
 });
 

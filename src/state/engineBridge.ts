@@ -2,7 +2,7 @@
  * Every action that involves the worker, callable from anywhere without hooks (zustand's "actions outside the
  * store"). Components call these; worker results reach the store only through here.
  */
-import { describeError } from '../core/errors';
+import { ManifestError, describeError } from '../core/errors';
 import type { BackendPreference, LoadedModel } from '../core/protocol';
 import {
   bridgeConfig,
@@ -23,7 +23,12 @@ import {
   resetImagePipeline,
   type AddFilesSummary,
 } from './imagePipeline';
-import { embedLabelsNow, resetLabelPipeline, scheduleLabelEmbedding } from './labelPipeline';
+import {
+  cancelLabelEmbedding,
+  embedLabelsNow,
+  resetLabelPipeline,
+  scheduleLabelEmbedding,
+} from './labelPipeline';
 import { plural } from './imageFiles';
 import { loadPreset } from './presets';
 import { resetDuplicatesPipeline } from './duplicatesPipeline';
@@ -31,7 +36,7 @@ import { refreshSearch, resetSearchPipeline } from './searchPipeline';
 import { DEMO_MODEL_ID, type HubBuildEntry } from './catalog';
 import { buildFromOfficialWeights, sourceFor } from './modelTransfers';
 import { fetchSampleSet, type SampleSet } from './samples';
-import type { ReplacedLabels } from './labelsSlice';
+import { cleanLabelListInSteps, type ReplacedLabels } from './labelsSlice';
 import { useLensStore } from './store';
 
 export type { AddFilesSummary } from './imagePipeline';
@@ -77,8 +82,7 @@ async function loadWithFallback(id: string): Promise<LoadedModel> {
   try {
     return await getEngine().call('loadModel', { source: sourceFor(id), backend });
   } catch (error) {
-    const isGone =
-      error instanceof Error && error.name === 'ManifestError' && sourceFor(id).kind === 'stored';
+    const isGone = error instanceof ManifestError && sourceFor(id).kind === 'stored';
     if (!isGone) throw error;
     useLensStore.getState().pushNotice(`${describeError(error)} Using the demo model instead.`, 'error');
     useLensStore.getState().setActiveModelId(DEMO_MODEL_ID);
@@ -167,6 +171,20 @@ export function setLabels(texts: readonly string[]): ReplacedLabels {
   return result;
 }
 
+/** A task boundary: lets the page paint and handle input between steps of a long job. */
+const nextTask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
+/**
+ * setLabels for a pasted list of any size: the lines are cleaned in steps with the page free between them, then
+ * the labels are replaced in one undoable step.
+ */
+export async function setLabelsInSteps(texts: readonly string[]): Promise<ReplacedLabels> {
+  const cleaned = await cleanLabelListInSteps(texts, nextTask);
+  const result = useLensStore.getState().replaceWithCleanLabels(cleaned);
+  scheduleLabelEmbedding();
+  return result;
+}
+
 export function setTemplates(templates: readonly string[]): void {
   useLensStore.getState().setTemplates(templates);
   scheduleLabelEmbedding();
@@ -189,6 +207,14 @@ export async function applyPreset(id: string): Promise<void> {
   } catch (error) {
     useLensStore.getState().pushNotice(`The preset could not be used: ${describeError(error)}`, 'error');
   }
+}
+
+/** Stops embedding the labels and goes back to the labels the results are for (see labelsSlice). */
+export { cancelLabelEmbedding };
+
+/** Embeds the labels again after a cancel that had nothing to go back to. */
+export function embedLabelsAgain(): void {
+  void embedLabelsNow();
 }
 
 /** Puts back the labels and templates before the last edit. */

@@ -16,13 +16,14 @@ import type {
   ModelTransferEvent,
   PageEvent,
   RequestEventMap,
+  LabelProgressEvent,
   RequestMap,
   RequestType,
   RunningRequestType,
+  CancellableRequest,
   StorageReport,
   StoredModelInfo,
 } from '../core/protocol';
-import type { CancellableRequest } from '../worker/engineClient';
 import { CancelledError } from '../core/errors';
 import type { LensEngine } from './workerClient';
 
@@ -124,6 +125,15 @@ export class FakeEngine implements LensEngine {
     truncated: labels.map((label) => label.length > 40),
     ms: 1,
   }));
+  /** The label-set request: progress in one step, then the embedLabels mock's answer (tests mock that one). */
+  labelSetCancels: Mock<() => void>[] = [];
+  embedLabelSet(params: EmbedLabelsParams, onProgress: (e: LabelProgressEvent) => void) {
+    const cancel = vi.fn();
+    this.labelSetCancels.push(cancel);
+    const total = params.labels.length * params.templates.length;
+    onProgress({ type: 'labelProgress', requestId: 0, done: 0, total });
+    return { done: this.embedLabels(params), cancel };
+  }
   dispose = vi.fn();
 
   /** What "storage" holds; downloads and imports add to it when the test finishes them. */
@@ -154,7 +164,6 @@ export class FakeEngine implements LensEngine {
 
   private readonly calls: CallTable = {
     loadModel: (params) => this.loadModel(params),
-    embedLabels: (params) => this.embedLabels(params),
     cancel: async () => ({ cancelled: false }),
     dispose: async () => null,
     listStoredModels: () => this.listStoredModels(),
@@ -167,6 +176,7 @@ export class FakeEngine implements LensEngine {
   };
 
   private readonly starts: StartTable = {
+    embedLabels: (params, onEvent) => this.embedLabelSet(params, onEvent),
     embedImages: (params, onEvent) =>
       this.embedImages(params, {
         image: (event) => onEvent(event),
@@ -178,9 +188,12 @@ export class FakeEngine implements LensEngine {
   };
 
   call<K extends RequestType>(type: K, params: RequestMap[K]['params']): Promise<RequestMap[K]['result']> {
-    const answer = this.calls[type as Exclude<RequestType, RunningRequestType>] as
-      ((params: RequestMap[K]['params']) => Promise<RequestMap[K]['result']>) | undefined;
-    if (!answer) throw new Error(`FakeEngine: '${type}' is a running request; use start().`);
+    // A running request asked for without listening (a one-off search query) is started and awaited.
+    if (Object.hasOwn(this.starts, type))
+      return this.start(type as K & RunningRequestType, params as never, () => undefined).done;
+    const answer = this.calls[type as Exclude<RequestType, RunningRequestType>] as unknown as (
+      params: RequestMap[K]['params'],
+    ) => Promise<RequestMap[K]['result']>;
     return answer(params);
   }
 

@@ -1,8 +1,9 @@
 /**
  * Sends queued images to the worker a few at a time and streams the results into the store. One request is in
- * flight at a time; files added meanwhile join the queue and the open run.
+ * flight at a time; files added meanwhile join the queue and the open run. The queue is the store's: images whose
+ * status is 'queued', in the grid's order; this module keeps only what the store cannot hold (the File objects).
  */
-import { describeError } from '../core/errors';
+import { CancelledError, describeError } from '../core/errors';
 import type { ImageEmbeddedEvent, ImageFailedEvent } from '../core/protocol';
 import { bridgeConfig, getEngine } from './workerClient';
 import { createBatcher } from './frameBatcher';
@@ -27,7 +28,6 @@ export interface AddFilesSummary {
 /** Files stay here (not in the store) so images can be embedded again after a backend change. */
 const filesById = new Map<string, File>();
 const idsByFileKey = new Map<string, string>();
-let queue: string[] = [];
 let active: { ids: string[]; cancel: () => void; settled: Promise<void> } | null = null;
 /** What happens to the unfinished images of the request in flight once it settles. */
 let stopMode: 'none' | 'cancel' | 'interrupt' = 'none';
@@ -59,17 +59,23 @@ function onFailed(event: ImageFailedEvent): void {
   results.push({ kind: 'failed', imageId: event.imageId, message: event.message });
 }
 
+/** The images waiting to be embedded, in the grid's order (the store's statuses are the queue). */
+function queuedIds(): string[] {
+  const { imageIds, images } = useLensStore.getState();
+  return imageIds.filter((id) => images[id]?.status === 'queued' && filesById.has(id));
+}
+
 /** Starts the next request if the model is ready and nothing is in flight; closes the run when all is done. */
 export function pumpImages(): void {
   const store = useLensStore.getState();
   if (active || store.modelStatus !== 'ready') return;
-  queue = queue.filter((id) => filesById.has(id));
-  const ids = queue.splice(0, IMAGES_PER_REQUEST);
+  const queued = queuedIds();
+  const ids = queued.slice(0, IMAGES_PER_REQUEST);
   if (ids.length === 0) {
     if (store.run.isRunning) store.finishRun(false);
     return;
   }
-  if (!store.run.isRunning) store.addToRun(ids.length + queue.length, bridgeConfig.now());
+  if (!store.run.isRunning) store.addToRun(queued.length, bridgeConfig.now());
   store.markImagesEmbedding(ids);
   const requestGeneration = generation;
   const request = getEngine().start(
@@ -87,14 +93,12 @@ export function pumpImages(): void {
   const settled = request.done
     .then(
       (result) => (result.cancelled ? CANCELLED_MESSAGE : 'The worker returned no result for this image.'),
-      (error: unknown) =>
-        error instanceof Error && error.name === 'CancelledError' ? CANCELLED_MESSAGE : describeError(error),
+      (error: unknown) => (error instanceof CancelledError ? CANCELLED_MESSAGE : describeError(error)),
     )
     .then((leftoverMessage) => {
       if (requestGeneration === generation) settleRequest(ids, leftoverMessage);
     });
   active = { ids, cancel: request.cancel, settled };
-  useLensStore.getState().setRunCancel(cancelImages);
 }
 
 function settleRequest(ids: readonly string[], leftoverMessage: string): void {
@@ -105,9 +109,8 @@ function settleRequest(ids: readonly string[], leftoverMessage: string): void {
   const { images, failImages, requeueImages } = useLensStore.getState();
   const leftovers = ids.filter((id) => images[id]?.status === 'embedding');
   if (mode === 'interrupt') {
-    // Interrupted for a model change: the images go back to the front of the queue.
+    // Interrupted for a model change: the images are queued again (ahead of later ones, in the grid's order).
     requeueImages(leftovers);
-    queue.unshift(...leftovers);
     return;
   }
   if (leftovers.length > 0) failImages(leftovers, leftoverMessage);
@@ -121,8 +124,7 @@ function finishCancel(): void {
 
 /** Stops the run: the request in flight is cancelled and every image still waiting is marked as cancelled. */
 export function cancelImages(): void {
-  const waiting = queue;
-  queue = [];
+  const waiting = queuedIds();
   if (waiting.length > 0) useLensStore.getState().failImages(waiting, CANCELLED_MESSAGE);
   if (active) {
     stopMode = 'cancel';
@@ -153,7 +155,7 @@ export function addImageFiles(files: Iterable<File>): AddFilesSummary {
     }
     const fileKey = fileKeyOf(file);
     const knownId = idsByFileKey.get(fileKey);
-    if (knownId && (images[knownId]?.status !== 'failed' || queue.includes(knownId))) {
+    if (knownId && images[knownId]?.status !== 'failed') {
       summary.duplicates += 1;
       continue;
     }
@@ -167,7 +169,6 @@ export function addImageFiles(files: Iterable<File>): AddFilesSummary {
   if (newImages.length > 0) {
     const store = useLensStore.getState();
     store.queueImages(newImages);
-    queue.push(...newImages.map((image) => image.id));
     if (store.run.isRunning) store.addToRun(newImages.length, bridgeConfig.now());
     pumpImages();
   }
@@ -209,10 +210,9 @@ export async function interruptImages(): Promise<void> {
 /** Embeds every image again (after the model or backend changed); the old results show until replaced. */
 export function requeueAllImages(): void {
   const store = useLensStore.getState();
-  const ids = store.imageIds.filter((id) => filesById.has(id) && !queue.includes(id));
+  const ids = store.imageIds.filter((id) => filesById.has(id) && store.images[id]?.status !== 'queued');
   if (ids.length === 0) return;
   store.requeueImages(ids);
-  queue.push(...ids);
   if (store.run.isRunning) store.addToRun(ids.length, bridgeConfig.now());
   pumpImages();
 }
@@ -221,7 +221,6 @@ export function removeImageFile(id: string): void {
   const entry = useLensStore.getState().images[id];
   if (entry) idsByFileKey.delete(entry.fileKey);
   filesById.delete(id);
-  queue = queue.filter((queuedId) => queuedId !== id);
   useLensStore.getState().removeImage(id);
 }
 
@@ -232,7 +231,6 @@ export function imageFileOf(id: string): File | undefined {
 
 /** Cancels any run and forgets every image. */
 export function clearImageFiles(): void {
-  queue = [];
   active?.cancel();
   filesById.clear();
   idsByFileKey.clear();
@@ -244,7 +242,6 @@ export function resetImagePipeline(): void {
   results.flush();
   filesById.clear();
   idsByFileKey.clear();
-  queue = [];
   active = null;
   stopMode = 'none';
   imageCounter = 0;

@@ -46,7 +46,7 @@ describe('images slice', () => {
     state().addToRun(5, 10);
     expect(state().run).toMatchObject({ total: 7, startedAt: 0 });
     state().finishRun(true);
-    expect(state().run).toMatchObject({ isRunning: false, wasCancelled: true, cancel: null });
+    expect(state().run).toMatchObject({ isRunning: false, wasCancelled: true });
     state().addToRun(1, 20);
     expect(state().run).toMatchObject({ total: 1, startedAt: 20, embedded: 0 });
   });

@@ -52,8 +52,6 @@ export interface RunStats {
   /** Sum of the per-image times the worker reported (for the mean ms per image). */
   workerMs: number;
   wasCancelled: boolean;
-  /** Stops the run; set by the bridge while a request is in flight. */
-  cancel: (() => void) | null;
 }
 
 /** The message of an image whose run was cancelled before it was embedded (not refused: added again, it is). */
@@ -85,7 +83,6 @@ export interface ImagesSlice {
   clearImages(): void;
   /** Opens a run, or grows the open one by `count` images. */
   addToRun(count: number, now: number): void;
-  setRunCancel(cancel: (() => void) | null): void;
   finishRun(wasCancelled: boolean): void;
 }
 
@@ -98,7 +95,6 @@ export const emptyRun: RunStats = {
   imagesPerSecond: 0,
   workerMs: 0,
   wasCancelled: false,
-  cancel: null,
 };
 
 function revoke(url: string | null): void {
@@ -223,7 +219,5 @@ export const createImagesSlice: StateCreator<LensState, [], [], ImagesSlice> = (
         ? { run: { ...state.run, total: state.run.total + count } }
         : { run: { ...emptyRun, isRunning: true, total: count, startedAt: now } },
     ),
-  setRunCancel: (cancel) => set((state) => ({ run: { ...state.run, cancel } })),
-  finishRun: (wasCancelled) =>
-    set((state) => ({ run: { ...state.run, isRunning: false, cancel: null, wasCancelled } })),
+  finishRun: (wasCancelled) => set((state) => ({ run: { ...state.run, isRunning: false, wasCancelled } })),
 });

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_TEMPLATES } from '../core/templates';
-import { UNDO_DEPTH } from './labelsSlice';
-import { mergePersisted, persistOptions } from './persistence';
+import { UNDO_DEPTH, cleanLabelList, cleanLabelListInSteps } from './labelsSlice';
+import { mergePersisted, persistOptions, writeOnlyChanges } from './persistence';
 import { resetStore } from './resetStore.testing';
 import { useLensStore } from './store';
 
@@ -141,5 +141,79 @@ describe('undo', () => {
     expect(state().labelUndo).toHaveLength(1);
     for (let i = 0; i < UNDO_DEPTH + 10; i++) state().addLabel(`label ${i}`);
     expect(state().labelUndo).toHaveLength(UNDO_DEPTH);
+  });
+});
+
+describe('label embedding progress', () => {
+  it('keeps the start of a run while done grows, and starts the clock again for a new total', () => {
+    state().setLabelEmbeddingProgress(0, 100, 1000);
+    state().setLabelEmbeddingProgress(32, 100, 1500);
+    expect(state().labelEmbeddingProgress).toEqual({
+      done: 32,
+      total: 100,
+      startedAt: 1000,
+      updatedAt: 1500,
+    });
+    state().setLabelEmbeddingProgress(0, 40, 2000);
+    expect(state().labelEmbeddingProgress).toEqual({ done: 0, total: 40, startedAt: 2000, updatedAt: 2000 });
+    state().setLabelEmbeddings(null);
+    expect(state().labelEmbeddingProgress).toBeNull();
+  });
+
+  it('Cancel puts back the labels and templates the embeddings were made for; Undo brings the cancelled set back', () => {
+    state().replaceLabels(['cat', 'dog']);
+    const shown = state().labels;
+    state().setLabelEmbeddings({
+      labelIds: shown.map((label) => label.id),
+      labelTexts: shown.map((label) => label.text),
+      templates: ['a photo of a {}.'],
+      embeddings: new Float32Array(4),
+      dim: 2,
+      truncated: [false, false],
+      ms: 1,
+      fromCache: 0,
+    });
+    state().replaceLabelSet(['tench', 'goldfish'], ['a {}', 'the {}'], 'use a preset');
+    state().startLabelEmbedding();
+    state().cancelLabelEmbedding();
+    expect(state().labels).toEqual(shown);
+    expect(state().templates).toEqual(['a photo of a {}.']);
+    expect(state().labelEmbeddingStatus).toBe('ready');
+    expect(state().undoLabelEdit()).toBe(true);
+    expect(texts()).toEqual(['tench', 'goldfish']);
+  });
+});
+
+describe('persistence', () => {
+  it('writes only when a persisted field changed (compared by identity)', () => {
+    const written: unknown[] = [];
+    const storage = writeOnlyChanges<{ labels: string[]; mode: string }>({
+      getItem: () => null,
+      setItem: (_name, value) => void written.push(value),
+      removeItem: () => undefined,
+    });
+    const labels = ['a'];
+    void storage.setItem('k', { state: { labels, mode: 'single' }, version: 1 });
+    void storage.setItem('k', { state: { labels, mode: 'single' }, version: 1 });
+    expect(written).toHaveLength(1);
+    void storage.setItem('k', { state: { labels: [...labels], mode: 'single' }, version: 1 });
+    void storage.setItem('k', { state: { labels, mode: 'multi' }, version: 1 });
+    expect(written).toHaveLength(3);
+  });
+});
+
+describe('cleaning a pasted list in steps', () => {
+  it('gives what cleaning at once gives, pausing between steps', async () => {
+    const lines = Array.from({ length: 5000 }, (_, i) => (i % 7 === 0 ? '' : `Label ${i % 3000}`));
+    let pauses = 0;
+    const stepped = await cleanLabelListInSteps(lines, async () => void pauses++, 2000);
+    const atOnce = cleanLabelList(lines);
+    expect(pauses).toBe(2);
+    expect(stepped.labels.map((label) => label.text)).toEqual(atOnce.labels.map((label) => label.text));
+    expect([stepped.kept, stepped.blank, stepped.duplicates]).toEqual([
+      atOnce.kept,
+      atOnce.blank,
+      atOnce.duplicates,
+    ]);
   });
 });

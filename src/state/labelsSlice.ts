@@ -14,6 +14,8 @@ export interface Label {
 export interface LabelEmbeddings {
   labelIds: string[];
   labelTexts: string[];
+  /** The templates they were embedded with, so Cancel can put back the exact set these vectors belong to. */
+  templates?: string[];
   /** `[labelIds.length × dim]`, each row L2-normalised. */
   embeddings: Float32Array;
   dim: number;
@@ -24,7 +26,36 @@ export interface LabelEmbeddings {
   fromCache: number;
 }
 
-export type LabelEmbeddingStatus = 'idle' | 'embedding' | 'ready' | 'error';
+/** 'cancelled': the person stopped embedding labels that had no earlier embeddings to go back to. */
+export type LabelEmbeddingStatus = 'idle' | 'embedding' | 'ready' | 'error' | 'cancelled';
+
+/** How far the text tower is with the current label set (prompts = labels × templates, remembered ones excluded). */
+export interface LabelEmbeddingProgress {
+  done: number;
+  total: number;
+  /** When the first progress event arrived (ms, the bridge's clock), for the time left. */
+  startedAt: number;
+  /** When `done` last changed. */
+  updatedAt: number;
+}
+
+/** The text tower's measured time per prompt on this device in this session, for the model it was measured on. */
+export interface PromptSpeed {
+  /** Model id, backend and dtype: another model or backend has another speed. */
+  modelKey: string;
+  msPerPrompt: number;
+}
+
+/** What the per-prompt speed is measured for: another model, backend or dtype runs at another speed. */
+export function promptSpeedKey(state: Pick<LensState, 'activeModelId' | 'model'>): string | null {
+  return state.model ? `${state.activeModelId}/${state.model.backend}/${state.model.dtype}` : null;
+}
+
+/** The measured text-tower milliseconds per prompt for the model in use, or null when not measured this session. */
+export function selectMsPerPrompt(state: LensState): number | null {
+  const key = promptSpeedKey(state);
+  return key !== null && state.promptSpeed?.modelKey === key ? state.promptSpeed.msPerPrompt : null;
+}
 
 /** The labels and templates before one edit, for Undo. */
 export interface LabelEdit {
@@ -45,6 +76,9 @@ export interface LabelsSlice {
   labelEmbeddings: LabelEmbeddings | null;
   labelEmbeddingStatus: LabelEmbeddingStatus;
   labelEmbeddingError: string | null;
+  labelEmbeddingProgress: LabelEmbeddingProgress | null;
+  /** Null until a label set of more than one batch was embedded with this model in this session. */
+  promptSpeed: PromptSpeed | null;
   /** The label the grid is sorted by, or null for the order images were added in. */
   selectedLabelId: string | null;
   /** Earlier label sets, newest last (not persisted: Undo is for this visit). */
@@ -58,6 +92,8 @@ export interface LabelsSlice {
   /** Replaces every label with the given texts (blank and duplicate lines dropped). */
   /** Replaces the labels; blank lines and repeats are left out and counted. */
   replaceLabels(texts: readonly string[]): ReplacedLabels;
+  /** replaceLabels for a list cleaned beforehand (cleanLabelListInSteps). */
+  replaceWithCleanLabels(cleaned: CleanLabelList): ReplacedLabels;
   setTemplates(templates: readonly string[]): void;
   /** Labels and templates together in one undoable step (a preset). */
   replaceLabelSet(
@@ -70,6 +106,13 @@ export interface LabelsSlice {
   startLabelEmbedding(): void;
   setLabelEmbeddings(embeddings: LabelEmbeddings | null): void;
   setLabelEmbeddingError(message: string): void;
+  setLabelEmbeddingProgress(done: number, total: number, now: number): void;
+  setPromptSpeed(speed: PromptSpeed): void;
+  /**
+   * After the person cancelled embedding: the labels (and templates) whose embeddings the cards show are put back,
+   * and the cancelled set goes on the Undo stack; with no earlier embeddings the labels stay, marked 'cancelled'.
+   */
+  cancelLabelEmbedding(): void;
   /** Selects a label to sort by; selecting the selected label again clears the sort. */
   toggleSelectedLabel(id: string): void;
 }
@@ -99,24 +142,54 @@ function isTaken(labels: readonly Label[], text: string, exceptId?: string): boo
   return labels.some((label) => label.id !== exceptId && label.text.toLocaleLowerCase() === key);
 }
 
-/** Cleans a list of label texts: blank lines and repeats (ignoring case and extra spaces) left out and counted. */
-function cleanLabelList(texts: readonly string[]): { labels: Label[] } & ReplacedLabels {
-  const labels: Label[] = [];
-  const taken = new Set<string>();
-  let blank = 0;
-  let duplicates = 0;
-  for (const text of texts) {
-    const clean = cleanLabelText(text);
+/** A cleaned list of label texts, ready for the store, and what was left out of it. */
+export type CleanLabelList = { labels: Label[] } & ReplacedLabels;
+
+/** Cleans lines `from`…`to` of `texts` into `into`: blank lines and repeats (ignoring case and extra spaces) counted. */
+function cleanLines(
+  texts: readonly string[],
+  from: number,
+  to: number,
+  into: CleanLabelList,
+  taken: Set<string>,
+) {
+  for (let i = from; i < to; i++) {
+    const clean = cleanLabelText(texts[i]!);
     // A Set, not isTaken's scan: a pasted list of 10,000 labels would otherwise take 50 M comparisons.
     const key = clean.toLocaleLowerCase();
-    if (clean === '') blank++;
-    else if (taken.has(key)) duplicates++;
+    if (clean === '') into.blank++;
+    else if (taken.has(key)) into.duplicates++;
     else {
       taken.add(key);
-      labels.push({ id: newLabelId(), text: clean });
+      into.labels.push({ id: newLabelId(), text: clean });
     }
   }
-  return { labels, kept: labels.length, blank, duplicates };
+  into.kept = into.labels.length;
+}
+
+/** Cleans a list of label texts: blank lines and repeats (ignoring case and extra spaces) left out and counted. */
+export function cleanLabelList(texts: readonly string[]): CleanLabelList {
+  const result: CleanLabelList = { labels: [], kept: 0, blank: 0, duplicates: 0 };
+  cleanLines(texts, 0, texts.length, result, new Set());
+  return result;
+}
+
+/**
+ * The same in steps of `linesPerStep` lines with `pause()` between them, so a pasted list of 10,000 labels does not
+ * hold the page in one long task (~30 ms of regular expressions and lower-casing on a busy 2-core machine).
+ */
+export async function cleanLabelListInSteps(
+  texts: readonly string[],
+  pause: () => Promise<void>,
+  linesPerStep = 2000,
+): Promise<CleanLabelList> {
+  const result: CleanLabelList = { labels: [], kept: 0, blank: 0, duplicates: 0 };
+  const taken = new Set<string>();
+  for (let from = 0; from < texts.length; from += linesPerStep) {
+    if (from > 0) await pause();
+    cleanLines(texts, from, Math.min(texts.length, from + linesPerStep), result, taken);
+  }
+  return result;
 }
 
 function cleanTemplates(templates: readonly string[]): string[] {
@@ -138,6 +211,8 @@ export const createLabelsSlice: StateCreator<LensState, [], [], LabelsSlice> = (
     labelEmbeddings: null,
     labelEmbeddingStatus: 'idle',
     labelEmbeddingError: null,
+    labelEmbeddingProgress: null,
+    promptSpeed: null,
     selectedLabelId: null,
     labelUndo: [],
 
@@ -194,21 +269,65 @@ export const createLabelsSlice: StateCreator<LensState, [], [], LabelsSlice> = (
       }));
       return true;
     },
-    replaceLabels: (texts) => {
-      const { labels, ...counts } = cleanLabelList(texts);
+    replaceLabels: (texts) => get().replaceWithCleanLabels(cleanLabelList(texts)),
+    replaceWithCleanLabels: ({ labels, ...counts }) => {
       set((state) => ({ ...undoEntry(state, 'replace the labels'), labels, selectedLabelId: null }));
       return counts;
     },
     setTemplates: (templates) =>
       set((state) => ({ ...undoEntry(state, 'change the templates'), templates: cleanTemplates(templates) })),
-    startLabelEmbedding: () => set({ labelEmbeddingStatus: 'embedding', labelEmbeddingError: null }),
+    startLabelEmbedding: () =>
+      set({ labelEmbeddingStatus: 'embedding', labelEmbeddingError: null, labelEmbeddingProgress: null }),
     setLabelEmbeddings: (embeddings) =>
       set({
         labelEmbeddings: embeddings,
         labelEmbeddingStatus: embeddings ? 'ready' : 'idle',
         labelEmbeddingError: null,
+        labelEmbeddingProgress: null,
       }),
-    setLabelEmbeddingError: (message) => set({ labelEmbeddingStatus: 'error', labelEmbeddingError: message }),
+    setLabelEmbeddingError: (message) =>
+      set({ labelEmbeddingStatus: 'error', labelEmbeddingError: message, labelEmbeddingProgress: null }),
+    setLabelEmbeddingProgress: (done, total, now) =>
+      set((state) => {
+        const before = state.labelEmbeddingProgress;
+        // A new total is a new request (the first event says done 0): the clock starts again.
+        const isSameRun = before !== null && before.total === total && done >= before.done;
+        return {
+          labelEmbeddingProgress: {
+            done,
+            total,
+            startedAt: isSameRun ? before.startedAt : now,
+            updatedAt: now,
+          },
+        };
+      }),
+    setPromptSpeed: (speed) => set({ promptSpeed: speed }),
+    cancelLabelEmbedding: () =>
+      set((state) => {
+        const shown = state.labelEmbeddings;
+        if (!shown) {
+          return {
+            labelEmbeddingStatus: 'cancelled',
+            labelEmbeddingProgress: null,
+            labelEmbeddingError: null,
+          };
+        }
+        // Why go back rather than keep the new labels unranked: Cancel means "I changed my mind", and the only
+        // ranking that exists is the previous labels'. Putting them back makes the list and the cards agree again
+        // (nothing is shown as if it were for labels that were never embedded); Undo brings the cancelled list back.
+        const labels = shown.labelIds.map((id, i) => ({ id, text: shown.labelTexts[i] ?? '' }));
+        return {
+          ...undoEntry(state, 'cancel embedding'),
+          labels,
+          templates: shown.templates ? [...shown.templates] : state.templates,
+          selectedLabelId: labels.some((label) => label.id === state.selectedLabelId)
+            ? state.selectedLabelId
+            : null,
+          labelEmbeddingStatus: 'ready',
+          labelEmbeddingProgress: null,
+          labelEmbeddingError: null,
+        };
+      }),
     toggleSelectedLabel: (id) =>
       set((state) => ({ selectedLabelId: state.selectedLabelId === id ? null : id })),
   };

@@ -1,4 +1,10 @@
-import { createJSONStorage, type PersistOptions, type StateStorage } from 'zustand/middleware';
+import {
+  createJSONStorage,
+  type PersistOptions,
+  type PersistStorage,
+  type StateStorage,
+  type StorageValue,
+} from 'zustand/middleware';
 import type { BackendPreference } from '../core/protocol';
 import type { Label } from './labelsSlice';
 import type { ClassificationMode } from './modeSlice';
@@ -90,10 +96,39 @@ export function mergePersisted(persisted: unknown, current: LensState): LensStat
   return next;
 }
 
+/**
+ * Writes only when a persisted field changed. zustand's persist writes on every set() of the store (image progress,
+ * notices, label embedding progress…), and with 10,000 labels each write is a 400 kB JSON.stringify and
+ * localStorage.setItem (~10 ms): the fields are compared by identity (the slices replace what they change), so
+ * the unchanged case costs a few comparisons.
+ */
+export function writeOnlyChanges<S extends object>(storage: PersistStorage<S>): PersistStorage<S> {
+  let lastWritten: StorageValue<S> | null = null;
+  const isUnchanged = (value: StorageValue<S>) =>
+    lastWritten !== null &&
+    lastWritten.version === value.version &&
+    Object.keys(value.state).length === Object.keys(lastWritten.state).length &&
+    Object.entries(value.state).every(([key, field]) =>
+      Object.is(field, (lastWritten!.state as Record<string, unknown>)[key]),
+    );
+  return {
+    getItem: (name) => storage.getItem(name),
+    setItem: (name, value) => {
+      if (isUnchanged(value)) return;
+      lastWritten = value;
+      return storage.setItem(name, value);
+    },
+    removeItem: (name) => {
+      lastWritten = null;
+      return storage.removeItem(name);
+    },
+  };
+}
+
 export const persistOptions: PersistOptions<LensState, PersistedLensState> = {
   name: 'eva-lens',
   version: 1,
-  storage: createJSONStorage(pickStorage),
+  storage: writeOnlyChanges(createJSONStorage<PersistedLensState>(pickStorage)!),
   partialize: (state) => ({
     labels: state.labels,
     templates: state.templates,

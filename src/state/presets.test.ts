@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { loadPreset, parsePreset, PRESETS } from './presets';
+import { cleanLabelText } from './labelsSlice';
+import { loadPreset, parsePreset, presetRun, PRESETS } from './presets';
 
 describe('label presets', () => {
   it('each preset file loads, names its source and licence, and every template holds the label', async () => {
@@ -30,6 +31,23 @@ describe('label presets', () => {
 });
 
 describe('preset menu', () => {
+  it('knows before loading how many labels (repeats merged as the labels slice merges them) and templates', async () => {
+    for (const entry of PRESETS) {
+      const preset = await loadPreset(entry.id);
+      const distinct = new Set(preset.labels.map((label) => cleanLabelText(label).toLocaleLowerCase()));
+      expect([entry.labelCount, entry.templateCount], entry.id).toEqual([
+        distinct.size,
+        preset.templates.length,
+      ]);
+    }
+  });
+
+  it('says how long a preset takes only from a measured time per prompt', () => {
+    const imagenet = PRESETS.find((entry) => entry.id === 'imagenet-1k')!;
+    expect(presetRun(imagenet, null)).toEqual({ labels: 998, templates: 80, prompts: 79_840, seconds: null });
+    expect(presetRun(imagenet, 1.25).seconds).toBeCloseTo(99.8, 6);
+  });
+
   it('names each preset as its file does', async () => {
     for (const entry of PRESETS) expect((await loadPreset(entry.id)).name).toBe(entry.name);
   });

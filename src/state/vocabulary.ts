@@ -15,8 +15,30 @@ function wordsOf(label: string): string[] {
  */
 export function unknownWords(label: string, vocabulary: ModelVocabulary | undefined | null): string[] {
   if (!vocabulary) return [];
-  const known = new Set([...vocabulary.otherWords, ...vocabulary.groups.flatMap((group) => group.words)]);
+  const known = knownWordsOf(vocabulary);
   return [...new Set(wordsOf(label))].filter((word) => !known.has(word));
+}
+
+/** The set of known words, built once per vocabulary: 10,000 labels would otherwise build it 10,000 times. */
+const knownWordSets = new WeakMap<ModelVocabulary, ReadonlySet<string>>();
+function knownWordsOf(vocabulary: ModelVocabulary): ReadonlySet<string> {
+  let known = knownWordSets.get(vocabulary);
+  if (!known) {
+    known = new Set([...vocabulary.otherWords, ...vocabulary.groups.flatMap((group) => group.words)]);
+    knownWordSets.set(vocabulary, known);
+  }
+  return known;
+}
+
+/** Per label, the hint for the words the model cannot know, or null (an open-vocabulary model: all null). */
+export function labelHints(
+  labels: readonly { text: string }[],
+  known: Pick<ModelInUseVocabulary, 'vocabulary' | 'subject'> | null,
+): (string | null)[] {
+  return labels.map((label) => {
+    const unknown = known ? unknownWords(label.text, known.vocabulary) : [];
+    return known && unknown.length > 0 ? unknownWordsHint(known.subject, unknown) : null;
+  });
 }
 
 /** "knows 8 colours × 6 shapes, not photos" (from the manifest; no "not …" part when it names nothing). */

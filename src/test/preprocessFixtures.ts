@@ -11,7 +11,7 @@ import { PYTHON, pythonCanImport } from './python';
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const PREPROCESS_FIXTURES_DIR = join(REPO_ROOT, 'models', '.artifacts', 'preprocess');
-const FIXTURES_VERSION = 2;
+const FIXTURES_VERSION = 3;
 
 export interface PreprocessFixture {
   image: string;

@@ -215,6 +215,31 @@ describe('EngineClient', () => {
     ).rejects.toBeInstanceOf(BackendError);
   });
 
+  it('routes labelProgress events to the label set that asked for them, and cancels it', async () => {
+    const { worker, client } = setup();
+    const heard: string[] = [];
+    const request = client.start('embedLabels', { labels: ['a'], templates: ['{}'] }, (e) =>
+      heard.push(`${e.requestId} ${e.done}/${e.total}`),
+    );
+    expect(worker.sent[0]).toEqual({
+      id: 1,
+      type: 'embedLabels',
+      params: { labels: ['a'], templates: ['{}'] },
+    });
+    worker.deliver({ kind: 'event', event: { type: 'labelProgress', requestId: 1, done: 32, total: 80 } });
+    worker.deliver({ kind: 'event', event: { type: 'labelProgress', requestId: 7, done: 1, total: 1 } });
+    request.cancel();
+    expect(worker.sent.at(-1)).toEqual({ id: 2, type: 'cancel', params: { targetId: 1 } });
+    worker.deliver({
+      kind: 'error',
+      id: 1,
+      name: 'CancelledError',
+      message: 'Embedding the labels was cancelled.',
+    });
+    await expect(request.done).rejects.toBeInstanceOf(CancelledError);
+    expect(heard).toEqual(['1 32/80']);
+  });
+
   it('routes modelTransfer events to the download that asked for them, and cancels it', async () => {
     const { worker, client } = setup();
     const heard: string[] = [];

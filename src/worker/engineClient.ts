@@ -5,6 +5,7 @@
  */
 import { BackendError, CancelledError, ENGINE_ERRORS, type EngineErrorName } from '../core/errors';
 import type {
+  CancellableRequest,
   PageEvent,
   RequestEvent,
   RequestEventMap,
@@ -15,18 +16,13 @@ import type {
   WorkerRequest,
 } from '../core/protocol';
 
+export type { CancellableRequest } from '../core/protocol';
+
 interface Pending {
   resolve(value: unknown): void;
   reject(error: Error): void;
   /** Hears the events of this request (its id in `requestId`). */
   onEvent?: (event: RequestEvent) => void;
-}
-
-/** A request that runs a while and can be stopped. */
-export interface CancellableRequest<T> {
-  done: Promise<T>;
-  /** Asks the worker to stop; `done` then settles as the request's kind says (see CancelParams). */
-  cancel(): void;
 }
 
 /** An Error of the class named `name` when the engine defines it; otherwise a plain Error carrying that name. */

@@ -3,6 +3,7 @@ import { BackendError, CancelledError, ManifestError, StorageFullError } from '.
 import type { ImageSink } from '../engine/image/imageBatches';
 import type { ModelTransferUpdate } from '../engine/library/modelLibrary';
 import type { LoadEvent } from '../engine/inference/zeroShotEngine';
+import type { EmbedLabelsRun } from '../engine/text/textEmbedder';
 import { WorkerHandler, type HandlerEngine, type HandlerLibrary } from './handler';
 import type {
   EmbedImagesParams,
@@ -37,7 +38,17 @@ class FakeEngine implements HandlerEngine {
     return loaded;
   }
 
-  async embedLabels() {
+  /** While set, embedLabels reports one batch and then waits for it (so a test can cancel in between). */
+  labelGate: Promise<void> | null = null;
+
+  async embedLabels(_params: unknown, run: EmbedLabelsRun = {}) {
+    run.onProgress?.({ done: 0, total: 64 });
+    if (this.labelGate) {
+      run.onProgress?.({ done: 32, total: 64 });
+      await this.labelGate;
+      if (run.signal?.aborted) throw new CancelledError('Embedding the labels was cancelled.');
+    }
+    run.onProgress?.({ done: 64, total: 64 });
     return { embeddings: new Float32Array([1, 0, 0, 1]), dim: 2, truncated: [false, false], ms: 3 };
   }
 
@@ -225,10 +236,33 @@ describe('WorkerHandler', () => {
   it('transfers label embeddings instead of copying them', async () => {
     const { posted, handler } = setup();
     await handler.handle({ id: 2, type: 'embedLabels', params: { labels: ['a', 'b'], templates: ['{}'] } });
-    const { message, transfer } = posted[0]!;
+    const { message, transfer } = posted.at(-1)!;
     expect(message).toMatchObject({ kind: 'result', id: 2, value: { dim: 2, truncated: [false, false] } });
     const value = (message as { value: { embeddings: Float32Array } }).value;
     expect(transfer).toEqual([value.embeddings.buffer]);
+  });
+
+  it('streams labelProgress events tagged with the request id, then the embeddings', async () => {
+    const { posted, handler } = setup();
+    await handler.handle({ id: 3, type: 'embedLabels', params: { labels: ['a', 'b'], templates: ['{}'] } });
+    expect(posted.map((p) => p.message)).toEqual([
+      { kind: 'event', event: { type: 'labelProgress', requestId: 3, done: 0, total: 64 } },
+      { kind: 'event', event: { type: 'labelProgress', requestId: 3, done: 64, total: 64 } },
+      expect.objectContaining({ kind: 'result', id: 3 }),
+    ]);
+  });
+
+  it('cancels a running embedLabels request: it replies with a CancelledError', async () => {
+    const { engine, posted, handler } = setup();
+    let open!: () => void;
+    engine.labelGate = new Promise((resolve) => (open = resolve));
+    const done = handler.handle({ id: 4, type: 'embedLabels', params: { labels: ['a'], templates: ['{}'] } });
+    await Promise.resolve();
+    await handler.handle({ id: 5, type: 'cancel', params: { targetId: 4 } });
+    open();
+    await done;
+    expect(posted.at(-2)!.message).toEqual({ kind: 'result', id: 5, value: { cancelled: true } });
+    expect(posted.at(-1)!.message).toMatchObject({ kind: 'error', id: 4, name: 'CancelledError' });
   });
 
   it('streams image events tagged with the request id, then the result', async () => {

@@ -8,6 +8,7 @@ import { ProtocolError, describeError } from '../core/errors';
 import type { ImageSink } from '../engine/image/imageBatches';
 import type { ModelTransferUpdate } from '../engine/library/modelLibrary';
 import type { LoadEvent } from '../engine/inference/zeroShotEngine';
+import type { EmbedLabelsRun } from '../engine/text/textEmbedder';
 import { nearDuplicateGroups } from '../core/similarity';
 import type {
   BuildFromHubParams,
@@ -33,7 +34,7 @@ import type {
 /** What the handler needs of an engine (ZeroShotEngine in the worker). */
 export interface HandlerEngine {
   load(params: LoadModelParams, emit: (event: LoadEvent) => void): Promise<LoadedModel>;
-  embedLabels(params: EmbedLabelsParams): Promise<EmbedLabelsResult>;
+  embedLabels(params: EmbedLabelsParams, run?: EmbedLabelsRun): Promise<EmbedLabelsResult>;
   embedImages(params: EmbedImagesParams, sink: ImageSink, signal: AbortSignal): Promise<EmbedImagesResult>;
   embeddingCacheInfo(): Promise<EmbeddingCacheInfo>;
   clearEmbeddingCache(): Promise<{ removed: number }>;
@@ -90,15 +91,12 @@ function ownBuffer(array: Float32Array): Transferable[] {
 }
 
 export class WorkerHandler {
-  /** Running cancellable requests (embedImages, downloads, imports, builds), so that 'cancel' can stop them. */
+  /** Running cancellable requests (embedLabels, embedImages, transfers), so that 'cancel' can stop them. */
   private readonly running = new Map<number, AbortController>();
 
   private readonly handlers: HandlerTable = {
     loadModel: async (params) => plain(await this.engine.load(params, (event) => this.postEvent(event))),
-    embedLabels: async (params) => {
-      const value = await this.engine.embedLabels(params);
-      return { value, transfer: ownBuffer(value.embeddings) };
-    },
+    embedLabels: (params, requestId) => this.embedLabels(requestId, params),
     embedImages: (params, requestId) => this.embedImages(requestId, params),
     cancel: async ({ targetId }) => {
       const controller = this.running.get(targetId);
@@ -183,6 +181,17 @@ export class WorkerHandler {
       typeof candidate.params === 'object' &&
       candidate.params !== null
     );
+  }
+
+  /** Progress goes out as labelProgress events tagged with the request id; 'cancel' stops it between batches. */
+  private async embedLabels(requestId: number, params: EmbedLabelsParams): Promise<Reply<'embedLabels'>> {
+    const value = await this.cancellable(requestId, (signal) =>
+      this.engine.embedLabels(params, {
+        signal,
+        onProgress: ({ done, total }) => this.postEvent({ type: 'labelProgress', requestId, done, total }),
+      }),
+    );
+    return { value, transfer: ownBuffer(value.embeddings) };
   }
 
   private async embedImages(requestId: number, params: EmbedImagesParams): Promise<Reply<'embedImages'>> {

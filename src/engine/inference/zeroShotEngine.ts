@@ -47,7 +47,7 @@ import {
   type TextTower,
 } from './sessions';
 import { normalizeTemplates } from '../../core/templates';
-import { TextEmbedder, type PromptTokenizer } from '../text/textEmbedder';
+import { TextEmbedder, type EmbedLabelsRun, type PromptTokenizer } from '../text/textEmbedder';
 import { ClipTokenizer } from '../text/tokenizer';
 import type {
   BackendChangedEvent,
@@ -223,8 +223,12 @@ export class ZeroShotEngine {
     };
   }
 
-  /** Label embeddings for the loaded model (see TextEmbedder). */
-  async embedLabels(params: EmbedLabelsParams): Promise<EmbedLabelsResult> {
+  /**
+   * Label embeddings for the loaded model (see TextEmbedder). `run` hears the progress of the prompts the text
+   * tower must compute (remembered labels are not counted) and can stop the request between batches with a
+   * CancelledError; the prompts done before that stay in memory, so asking again resumes.
+   */
+  async embedLabels(params: EmbedLabelsParams, run: EmbedLabelsRun = {}): Promise<EmbedLabelsResult> {
     const state = this.requireState();
     const started = this.now();
     const templates = normalizeTemplates(params.templates);
@@ -236,8 +240,10 @@ export class ZeroShotEngine {
     // A stored embedding of another size (a damaged record) is computed again.
     const missing = params.labels.flatMap((label, i) => (found[i]?.embedding.length === dim ? [] : [label]));
     const computed = new Map<string, CachedLabel>();
+    let work = { promptsRun: 0, towerMs: 0 };
     if (missing.length > 0) {
-      const result = await (await this.textEmbedderOf(state)).embedLabels(missing, templates);
+      const result = await (await this.textEmbedderOf(state)).embedLabels(missing, templates, run);
+      work = { promptsRun: result.promptsRun, towerMs: result.towerMs };
       missing.forEach((label, i) =>
         computed.set(label, {
           embedding: result.embeddings.slice(i * dim, (i + 1) * dim),
@@ -264,6 +270,7 @@ export class ZeroShotEngine {
       ms: this.now() - started,
       fromCache: params.labels.length - missing.length,
       textProbeCosine: state.textProbeCosine,
+      ...work,
     };
   }
 

@@ -92,4 +92,43 @@ describe('TextEmbedder', () => {
     await expect(embedder.embedLabels(['a'], [])).rejects.toThrow(RangeError);
     await expect(embedder.embedLabels(['a'], ['{}'])).rejects.toThrow(/returned 3 values for 1 prompts/);
   });
+
+  it('reports progress per batch and times every batch but the first (it may include opening the tower)', async () => {
+    const { run } = recordingTower();
+    const embedder = new TextEmbedder(new FakeTokenizer(), run, 2, 'm', { batchSize: 2 });
+    const progress: string[] = [];
+    const result = await embedder.embedLabels(['a', 'b', 'c', 'd', 'e'], ['{}'], {
+      onProgress: ({ done, total }) => progress.push(`${done}/${total}`),
+    });
+    expect(progress).toEqual(['0/5', '2/5', '4/5', '5/5']);
+    expect(result.promptsRun).toBe(3);
+    expect(result.towerMs).toBeGreaterThanOrEqual(0);
+    // Cached prompts are not run again, and not counted.
+    const again: string[] = [];
+    await embedder.embedLabels(['a', 'f'], ['{}'], {
+      onProgress: ({ done, total }) => again.push(`${done}/${total}`),
+    });
+    expect(again).toEqual(['0/1', '1/1']);
+  });
+
+  it('stops between batches when cancelled; what was computed stays cached and the next call resumes', async () => {
+    const { run, runs } = recordingTower();
+    const embedder = new TextEmbedder(new FakeTokenizer(), run, 2, 'm', { batchSize: 2 });
+    const controller = new AbortController();
+    await expect(
+      embedder.embedLabels(['a', 'b', 'c', 'd', 'e'], ['{}'], {
+        signal: controller.signal,
+        onProgress: ({ done }) => {
+          if (done === 2) controller.abort();
+        },
+      }),
+    ).rejects.toMatchObject({ name: 'CancelledError' });
+    expect(runs).toHaveLength(1);
+    expect(embedder.cachedPromptCount).toBe(2);
+    const progress: string[] = [];
+    await embedder.embedLabels(['a', 'b', 'c', 'd', 'e'], ['{}'], {
+      onProgress: ({ done, total }) => progress.push(`${done}/${total}`),
+    });
+    expect(progress.at(-1)).toBe('3/3');
+  });
 });

@@ -6,7 +6,7 @@
  * text-tower time than padding every prompt to the context, see BENCHMARKS.md). Each (template, label) embedding is cached, so
  * editing one label or adding a template only computes the new prompts.
  */
-import { BackendError } from '../../core/errors';
+import { BackendError, CancelledError } from '../../core/errors';
 import { l2Normalize } from '../../core/ranking';
 import { fillTemplate } from '../../core/templates';
 import type { EncodedBatch, EncodedPrompt } from './tokenizer';
@@ -30,6 +30,28 @@ export interface TextEmbedderOptions {
   batchSize?: number;
   /** Upper bound on cached floats (oldest prompts are dropped first); 16 M floats = 64 MB. */
   maxCachedFloats?: number;
+}
+
+/** How far a label request is: prompts run through the text tower so far, of those it needs (cached ones excluded). */
+export interface PromptProgress {
+  done: number;
+  total: number;
+}
+
+export interface EmbedLabelsRun {
+  /** Called before the first batch (done 0) and after each batch of prompts. */
+  onProgress?: (progress: PromptProgress) => void;
+  /** Checked between batches: a cancelled request stops after the batch in flight (its prompts stay cached). */
+  signal?: AbortSignal;
+}
+
+/**
+ * What one call cost, for estimates: prompts run through the text tower after the first batch, and the time they
+ * took. The first batch is left out because it may include opening the text tower (seconds on a big model).
+ */
+export interface TextTowerWork {
+  promptsRun: number;
+  towerMs: number;
 }
 
 interface CachedPrompt {
@@ -68,9 +90,10 @@ export class TextEmbedder {
   async embedLabels(
     labels: readonly string[],
     templates: readonly string[],
-  ): Promise<{ embeddings: Float32Array; truncated: boolean[] }> {
+    run: EmbedLabelsRun = {},
+  ): Promise<{ embeddings: Float32Array; truncated: boolean[] } & TextTowerWork> {
     if (templates.length === 0) throw new RangeError('At least one template is needed to embed labels.');
-    await this.computeMissing(labels, templates);
+    const work = await this.computeMissing(labels, templates, run);
     const embeddings = new Float32Array(labels.length * this.dim);
     const truncated = labels.map((label, row) => {
       const mean = new Float32Array(this.dim);
@@ -83,14 +106,18 @@ export class TextEmbedder {
       embeddings.set(l2Normalize(mean), row * this.dim);
       return isTruncated;
     });
-    return { embeddings, truncated };
+    return { embeddings, truncated, ...work };
   }
 
   private keyOf(template: string, label: string): string {
     return `${this.modelKey}\u0000${template}\u0000${label}`;
   }
 
-  private async computeMissing(labels: readonly string[], templates: readonly string[]): Promise<void> {
+  private async computeMissing(
+    labels: readonly string[],
+    templates: readonly string[],
+    { onProgress, signal }: EmbedLabelsRun,
+  ): Promise<TextTowerWork> {
     const missing = new Map<string, string>(); // cache key → prompt
     for (const label of labels) {
       for (const template of templates) {
@@ -109,10 +136,18 @@ export class TextEmbedder {
     const entries = [...missing]
       .map(([key, prompt]) => ({ key, encoded: this.tokenizer.encode(prompt) }))
       .sort((a, b) => a.encoded.ids.length - b.encoded.ids.length);
+    const work: TextTowerWork = { promptsRun: 0, towerMs: 0 };
+    onProgress?.({ done: 0, total: entries.length });
     for (let start = 0; start < entries.length; start += this.batchSize) {
+      if (signal?.aborted) throw new CancelledError('Embedding the labels was cancelled.');
       const chunk = entries.slice(start, start + this.batchSize);
       const batch = this.tokenizer.pack(chunk.map(({ encoded }) => encoded));
+      const started = performance.now();
       const raw = await this.runTextTower(batch.inputIds, batch.batch, batch.seqLen);
+      if (start > 0) {
+        work.promptsRun += chunk.length;
+        work.towerMs += performance.now() - started;
+      }
       if (raw.length !== chunk.length * this.dim) {
         throw new BackendError(
           `The text model returned ${raw.length} values for ${chunk.length} prompts of dimension ${this.dim}.`,
@@ -122,8 +157,10 @@ export class TextEmbedder {
         const embedding = l2Normalize(raw.subarray(row * this.dim, (row + 1) * this.dim));
         this.cache.set(key, { embedding, truncated: batch.truncated[row] ?? false });
       });
+      onProgress?.({ done: start + chunk.length, total: entries.length });
     }
     this.evictOldest(labels.length * templates.length);
+    return work;
   }
 
   /** Drops the least recently used prompts above the cap, never those of the current request. */

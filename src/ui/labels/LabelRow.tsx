@@ -1,10 +1,16 @@
 import { DEFAULT_LABEL_THRESHOLD } from '../../state/modeSlice';
-import { memo, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { memo, useRef, useState, type CSSProperties, type FormEvent, type KeyboardEvent } from 'react';
 import { removeLabel, updateLabel } from '../../state/engineBridge';
 import type { Label } from '../../state/labelsSlice';
 import { useLensStore } from '../../state/store';
-import { unknownWords, unknownWordsHint } from '../../state/vocabulary';
-import { useModelVocabulary } from './useModelVocabulary';
+
+/** Where a row of a windowed list sits: absolutely placed, and its place in the whole list for screen readers. */
+export interface RowPlacement {
+  index: number;
+  setSize: number;
+  top: number;
+  height: number;
+}
 
 interface LabelRowProps {
   label: Label;
@@ -12,16 +18,36 @@ interface LabelRowProps {
   count: number;
   isSelected: boolean;
   isTruncated: boolean;
+  /** "The demo model does not know ‘dog’", computed once per label list by the list (not per render here). */
+  hint: string | null;
+  /** Set in a windowed list; absent, the row flows in the list as usual. */
+  placement?: RowPlacement;
+}
+
+function placementProps(label: Label, placement: RowPlacement | undefined) {
+  if (!placement) return { 'data-label-id': label.id };
+  const style: CSSProperties = { top: placement.top, height: placement.height };
+  return {
+    'data-label-id': label.id,
+    style,
+    'aria-posinset': placement.index + 1,
+    'aria-setsize': placement.setSize,
+  };
 }
 
 /** One label: click to rank the images by it, edit in place, or remove. */
-export const LabelRow = memo(function LabelRow({ label, count, isSelected, isTruncated }: LabelRowProps) {
+export const LabelRow = memo(function LabelRow({
+  label,
+  count,
+  isSelected,
+  isTruncated,
+  hint,
+  placement,
+}: LabelRowProps) {
   const mode = useLensStore((state) => state.classificationMode);
   const threshold = useLensStore((state) => state.labelThresholds[label.id] ?? DEFAULT_LABEL_THRESHOLD);
   const setLabelThreshold = useLensStore((state) => state.setLabelThreshold);
   const toggleSelectedLabel = useLensStore((state) => state.toggleSelectedLabel);
-  const known = useModelVocabulary();
-  const unknown = known ? unknownWords(label.text, known.vocabulary) : [];
   const [draft, setDraft] = useState<string | null>(null);
   const [isInvalid, setIsInvalid] = useState(false);
   /** Set by Escape, so the blur that follows the input's removal does not save the abandoned draft. */
@@ -49,7 +75,7 @@ export const LabelRow = memo(function LabelRow({ label, count, isSelected, isTru
 
   if (draft !== null) {
     return (
-      <li className="label-row label-row--editing">
+      <li className="label-row label-row--editing" {...placementProps(label, placement)}>
         <form className="label-row__form" onSubmit={save}>
           <input
             className="input input--small"
@@ -71,7 +97,10 @@ export const LabelRow = memo(function LabelRow({ label, count, isSelected, isTru
   }
 
   return (
-    <li className={isSelected ? 'label-row label-row--selected' : 'label-row'}>
+    <li
+      className={isSelected ? 'label-row label-row--selected' : 'label-row'}
+      {...placementProps(label, placement)}
+    >
       <button
         type="button"
         className="label-row__name"
@@ -139,9 +168,9 @@ export const LabelRow = memo(function LabelRow({ label, count, isSelected, isTru
       >
         ×
       </button>
-      {known && unknown.length > 0 && (
-        <p className="label-row__hint" data-testid="label-hint">
-          {unknownWordsHint(known.subject, unknown)}
+      {hint && (
+        <p className="label-row__hint" data-testid="label-hint" title={placement ? hint : undefined}>
+          {hint}
         </p>
       )}
     </li>

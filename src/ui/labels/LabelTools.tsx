@@ -1,7 +1,23 @@
 import { useEffect } from 'react';
 import { applyPreset, undoLabelEdit } from '../../state/engineBridge';
-import { PRESETS } from '../../state/presets';
+import { selectMsPerPrompt } from '../../state/labelsSlice';
+import { PRESETS, presetRun, type PresetEntry } from '../../state/presets';
 import { useLensStore } from '../../state/store';
+import { formatDuration } from '../../core/format';
+
+/**
+ * The menu's line for a preset: what it will run and, when it was measured on this device with the model in use,
+ * how long that takes; never a guessed time.
+ */
+export function presetOptionText(entry: PresetEntry, msPerPrompt: number | null): string {
+  const run = presetRun(entry, msPerPrompt);
+  const prompts = `${run.labels.toLocaleString('en-US')} labels × ${run.templates} = ${run.prompts.toLocaleString('en-US')} prompts`;
+  const time =
+    run.seconds === null
+      ? 'time on this model not measured yet'
+      : `up to about ${formatDuration(run.seconds)} on this model here`;
+  return `${entry.name} — ${prompts}, ${time}`;
+}
 
 /** True when a key press belongs to a text field (its own Ctrl+Z undoes typing there). */
 function isTyping(target: EventTarget | null): boolean {
@@ -14,6 +30,7 @@ function isTyping(target: EventTarget | null): boolean {
 /** Label presets and Undo for label edits (button, and Ctrl/⌘+Z outside text fields). */
 export function LabelTools() {
   const lastEdit = useLensStore((state) => state.labelUndo.at(-1)?.description ?? null);
+  const msPerPrompt = useLensStore(selectMsPerPrompt);
 
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
@@ -38,7 +55,7 @@ export function LabelTools() {
         <option value="">Use a preset…</option>
         {PRESETS.map((preset) => (
           <option key={preset.id} value={preset.id}>
-            {preset.name}
+            {presetOptionText(preset, msPerPrompt)}
           </option>
         ))}
       </select>

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { setLabels } from '../../state/engineBridge';
+import { setLabelsInSteps } from '../../state/engineBridge';
 import { useLensStore } from '../../state/store';
 
 /** A textarea for many labels at once, one per line; it replaces the current list. */
@@ -11,8 +11,11 @@ export function PasteLabels({ onClose }: { onClose: () => void }) {
       .join('\n'),
   );
 
-  const apply = () => {
-    const { kept, duplicates } = setLabels(text.split('\n'));
+  const apply = async () => {
+    const lines = text.split('\n');
+    // Closed first: taking a 200 kB textarea out of the page is work of its own, done before the labels' steps.
+    onClose();
+    const { kept, duplicates } = await setLabelsInSteps(lines);
     // Blank lines are layout, not mistakes; repeated labels are worth a word.
     if (duplicates > 0) {
       useLensStore
@@ -21,7 +24,6 @@ export function PasteLabels({ onClose }: { onClose: () => void }) {
           `Using ${kept} labels: ${duplicates} repeated ${duplicates === 1 ? 'line was' : 'lines were'} left out (labels are compared ignoring case and extra spaces).`,
         );
     }
-    onClose();
   };
 
   return (
@@ -44,7 +46,7 @@ export function PasteLabels({ onClose }: { onClose: () => void }) {
           type="button"
           className="button button--primary"
           aria-label="Use these labels"
-          onClick={apply}
+          onClick={() => void apply()}
         >
           Use these labels
         </button>
