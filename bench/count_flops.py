@@ -9,7 +9,7 @@ constants until every MatMul shape is known.
 
 Give it the fp32 (or int8) graphs: ONNX shape inference does not know the contrib op MatMulNBits of the q4 ones.
 Run by ``bench/run.mjs``:
-    /usr/bin/python3 bench/count_flops.py IMAGE_ONNX TEXT_ONNX CONTEXT_LENGTH
+    node scripts/python.mjs bench/count_flops.py IMAGE_ONNX TEXT_ONNX CONTEXT_LENGTH
 prints ``{"image": {"flopsPerImage": F}, "text": {"flopsPerPromptBySeqLen": {"2": F, …}}}`` (batch 1).
 """
 from __future__ import annotations

@@ -6,8 +6,8 @@ saved as a phone saves it: quality 90, 4:2:0 chroma subsampling, and an EXIF ori
 are stored landscape and shown rotated 90° clockwise, as a phone held upright writes them) and also 1, 3 and 8 (the
 other turns a phone writes), which the app must apply.
 
-Usage: python3 bench/make_photos.py OUT_DIR  → prints a JSON list of {file, label, width, height, bytes, orientation}
-(width/height as displayed, after orientation). Files that already exist with the same version are reused.
+Usage: node scripts/python.mjs bench/make_photos.py OUT_DIR
+→ prints a JSON list of {file, label, width, height, bytes, orientation} (width/height as displayed, after orientation). Files that already exist with the same version are reused.
 """
 
 from __future__ import annotations

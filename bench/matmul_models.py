@@ -7,7 +7,7 @@ same graph in Node, while whole towers run at Node's speed). ``LAYERS`` MatMuls 
 ``[M, N] @ [N, K]``, like a ViT MLP, so the I/O is paid once for ``LAYERS`` products of ``2·M·K·N`` FLOPs each.
 
 Run by ``bench/run.mjs``:
-    PYTHONPATH=models /usr/bin/python3 bench/matmul_models.py OUT_DIR KINDS SHAPES
+    node scripts/python.mjs bench/matmul_models.py OUT_DIR KINDS SHAPES
 with KINDS like ``fp32,int8`` and SHAPES like ``1024x768x2048`` (M×K×N). Prints a JSON list of
 ``{"kind", "m", "k", "n", "layers", "file"}``, file names relative to OUT_DIR.
 """

@@ -30,10 +30,10 @@ import {
 } from './machine.mjs';
 import { renderReport } from './report.mjs';
 import { startStaticServer } from './server.mjs';
+import { PYTHON } from '../scripts/python.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const CACHE = join(ROOT, 'node_modules/.cache/eva-lens-bench');
-const PYTHON = '/usr/bin/python3';
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
   '--no-sandbox',
@@ -131,7 +131,7 @@ const ENSEMBLE_DTYPES = ['int8'];
 const APP_TEXT_BATCH_WASM = 32;
 const MISSING_B16 =
   'models/.artifacts/eva02-b16-random/ is missing: the pytest suite writes it. Run\n' +
-  '  PYTHONPATH=models /usr/bin/python3 -m pytest models/tests/test_export.py\n' +
+  '  node scripts/python.mjs -m pytest models/tests/test_export.py\n' +
   'and then `npm run bench` again (or `npm run bench -- --models eva-lens-demo`).';
 
 /** The real-photo case: the dtype it runs per model, and the app's settings it copies. */

@@ -41,7 +41,7 @@ interface Manifest {
 export function readB16(): B16Model | string {
   const manifestPath = join(B16_DIR, 'manifest.json');
   if (!existsSync(manifestPath))
-    return `${manifestPath} is missing: the Python tests write it (PYTHONPATH=models python3 -m pytest models/tests).`;
+    return `${manifestPath} is missing: the Python tests write it (npm run test:py).`;
   const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest;
   const variant = manifest.variants.find((v) => v.dtype === DTYPE);
   if (!variant) return `${manifestPath} has no ${DTYPE} variant.`;

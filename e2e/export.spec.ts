@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Download } from '@playwright/test';
+import { PYTHON } from '../scripts/python.mjs';
 import { expect, saveScreen, test } from './support/lens';
 import { trySamples } from './support/classifyFlow';
 import { manifest, sampleLabels, samples } from './support/reference';
@@ -103,7 +104,7 @@ test('Sort into folders copies each image into its top label folder, or zips the
   ]);
   expect(zipDownload.suggestedFilename()).toMatch(/-sorted\.zip$/);
   const listing = execFileSync(
-    'python3',
+    PYTHON,
     [
       '-c',
       'import json, sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); assert z.testzip() is None; print(json.dumps(z.namelist()))',

@@ -4,6 +4,7 @@
 // own machine-readable reports, so the total is exact rather than parsed from human output.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { PYTHON } from './python.mjs';
 
 const REPORTS = 'test-results';
 mkdirSync(REPORTS, { recursive: true });
@@ -63,13 +64,13 @@ if (wants('static')) {
   // The Python toolchain gets the same care: pyflakes/pycodestyle, and black's formatting (settings in .flake8 and
   // pyproject.toml).
   const PYTHON_DIRS = ['models', 'bench', 'e2e/support', 'scripts'];
-  staticCheck('flake8', '/usr/bin/python3', ['-m', 'flake8', ...PYTHON_DIRS]);
-  staticCheck('black', '/usr/bin/python3', ['-m', 'black', '--check', '--quiet', ...PYTHON_DIRS]);
+  staticCheck('flake8', PYTHON, ['-m', 'flake8', ...PYTHON_DIRS]);
+  staticCheck('black', PYTHON, ['-m', 'black', '--check', '--quiet', ...PYTHON_DIRS]);
 }
 if (wants('pytest')) {
   const xml = `${REPORTS}/pytest.xml`;
   rmSync(xml, { force: true });
-  const status = run('/usr/bin/python3', ['-m', 'pytest', 'models/tests', '-q', `--junitxml=${xml}`], {
+  const status = run(PYTHON, ['-m', 'pytest', 'models/tests', '-q', `--junitxml=${xml}`], {
     PYTHONPATH: 'models',
     OPENBLAS_NUM_THREADS: '2',
   });

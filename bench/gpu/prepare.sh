@@ -17,9 +17,9 @@ ORT=node_modules/onnxruntime-web/dist
 cp "$ORT/ort.webgpu.min.mjs" "$ORT/ort-wasm-simd-threaded.asyncify.mjs" "$P/ort/"
 xz -6 -T2 -c "$ORT/ort-wasm-simd-threaded.asyncify.wasm" > "$P/ort/ort-wasm-simd-threaded.asyncify.wasm.xz"
 for f in image.fp16 image.q4 text.fp16 text.q4; do
-  /usr/bin/python3 bench/gpu/skeleton.py strip "models/.artifacts/eva02-b16-random/$f.onnx" "$P/skel/$f.skel.onnx"
+  node scripts/python.mjs bench/gpu/skeleton.py strip "models/.artifacts/eva02-b16-random/$f.onnx" "$P/skel/$f.skel.onnx"
 done
-PYTHONPATH=models /usr/bin/python3 - <<'PY'
+node scripts/python.mjs - <<'PY'
 import json
 from eva_lens.tokenizer import ClipBpeReference
 tokenizer = ClipBpeReference(text_fixer="nfc")

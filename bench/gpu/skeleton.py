@@ -4,7 +4,7 @@ The device machine cannot receive 100–350 MB graphs (its working-tree limit is
 version the exporter was written for. The benchmark only times kernels, which do not depend on weight values, so
 the graph travels without its big weights and gets random ones of the same name, shape and dtype there:
 
-    /usr/bin/python3 bench/gpu/skeleton.py strip models/.artifacts/eva02-b16-random/image.q4.onnx out.skel.onnx
+    node scripts/python.mjs bench/gpu/skeleton.py strip models/.artifacts/eva02-b16-random/image.q4.onnx out.skel.onnx
     python3 bench/gpu/skeleton.py fill out.skel.onnx image.q4.onnx
 
 Initializers of at most 4 KiB (shapes, axes, small constants) and every integer tensor that is not uint8 (packed

@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PYTHON } from '../../scripts/python.mjs';
 import { ROOT } from './paths';
 
 export interface AwkwardFile {
@@ -28,7 +29,7 @@ const TYPES: Record<string, string> = {
 export function makeAwkwardFiles(): AwkwardFile[] {
   const dir = mkdtempSync(join(tmpdir(), 'eva-lens-awkward-'));
   try {
-    const names = execFileSync('/usr/bin/python3', ['e2e/support/make_image_fixtures.py', dir], {
+    const names = execFileSync(PYTHON, ['e2e/support/make_image_fixtures.py', dir], {
       cwd: ROOT,
       encoding: 'utf8',
     })

@@ -18,6 +18,7 @@ import { createReadStream, existsSync, mkdirSync, readdirSync, statSync } from '
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join, normalize } from 'node:path';
+import { PYTHON } from '../../scripts/python.mjs';
 import { parseRange } from './modelServer';
 import { ROOT } from './paths';
 
@@ -76,7 +77,7 @@ export function ensureB16Checkpoint(): string {
   if (!existsSync(path)) {
     mkdirSync(dirname(path), { recursive: true });
     execFileSync(
-      '/usr/bin/python3',
+      PYTHON,
       // prettier-ignore
       ['-m', 'eva_lens', 'random-checkpoint', '--arch', 'EVA02-CLIP-B-16', '--layout', 'open_clip-safetensors', '--out', path],
       { cwd: ROOT, env: { ...process.env, PYTHONPATH: 'models' }, stdio: 'inherit' },

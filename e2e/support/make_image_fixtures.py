@@ -1,7 +1,7 @@
 """Writes the awkward and hostile image files of e2e/bad-images.spec.ts into a folder (issue #7, part 1).
 
 Made at test time from the committed demo samples, so no binary fixture is committed:
-    /usr/bin/python3 e2e/support/make_image_fixtures.py <out-dir>
+    node scripts/python.mjs e2e/support/make_image_fixtures.py <out-dir>
 Prints the list of files written (one per line). Needs Pillow (Debian's python3-pil) and, for the AVIF file,
 `avifenc` (Debian's libavif-bin; scripts/system-deps.sh installs it), since Debian's Pillow 9.4 cannot write AVIF.
 """

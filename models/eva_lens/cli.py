@@ -57,6 +57,12 @@ def cmd_hub_recipe(a: argparse.Namespace) -> None:
         record_known_probe(Path(a.out), checkpoint, a.note)
 
 
+def cmd_catalog(a: argparse.Namespace) -> None:
+    from .catalog import write_catalog
+
+    print(f"wrote {write_catalog(out=Path(a.out) if a.out else None)}")
+
+
 def cmd_train_demo(a: argparse.Namespace) -> None:
     from .demo import package_demo, train_and_package
 
@@ -116,6 +122,10 @@ def build_parser() -> argparse.ArgumentParser:
     h.add_argument("--note", default="", help="what the known checkpoint is")
     h.add_argument("--known-only", action="store_true", help="only record --known-checkpoint probes")
     h.set_defaults(run=cmd_hub_recipe)
+
+    g = sub.add_parser("catalog", help="write src/data/catalog.json (the app's models and hub builds) from the configs")
+    g.add_argument("--out", help="default: src/data/catalog.json in this repository")
+    g.set_defaults(run=cmd_catalog)
 
     t = sub.add_parser("train-demo", help="train the embedded demo model and package it with its samples")
     t.add_argument("--steps", type=int, default=1800)

@@ -55,6 +55,9 @@ class ClipConfig:
     vision: VisionConfig
     text: TextConfig
     published: dict = field(default_factory=dict)
+    # How the app's model picker lists it (licence, speed sentence, measured sizes and build times with their source);
+    # written into src/data/catalog.json by ``npm run models -- catalog``. Empty: not listed.
+    catalog: dict = field(default_factory=dict)
     mean: tuple = CLIP_MEAN
     std: tuple = CLIP_STD
 
@@ -66,6 +69,7 @@ class ClipConfig:
             vision=VisionConfig(**d["vision"]),
             text=TextConfig(**d["text"]),
             published=d.get("published", {}),
+            catalog=d.get("catalog", {}),
         )
 
 

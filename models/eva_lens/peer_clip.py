@@ -16,7 +16,7 @@ with this toolchain's own int8 pass (``quantize.quantize_int8``, the scheme of E
 comparison measures the two runtimes' paths, not two quantizers. The weights are random: the numbers are speed and
 memory, never accuracy.
 
-    PYTHONPATH=models /usr/bin/python3 -m eva_lens.peer_clip OUT_DIR [--tokenizer tokenizer.json] [--tiny]
+    node scripts/python.mjs -m eva_lens.peer_clip OUT_DIR [--tokenizer tokenizer.json] [--tiny]
 """
 
 from __future__ import annotations

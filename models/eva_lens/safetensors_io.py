@@ -315,6 +315,12 @@ def header_bytes(specs: list[TensorSpec], metadata: Mapping[str, str] | None = N
     return raw + b" " * (-len(raw) % 8), ordered
 
 
+def file_size(specs: list[TensorSpec], metadata: Mapping[str, str] | None = None) -> int:
+    """Bytes of the file ``write_streaming`` would write for ``specs``: length prefix, header and data."""
+    head, _ = header_bytes(specs, metadata)
+    return 8 + len(head) + sum(_shape_size(s.shape) * DTYPE_SIZE[s.dtype] for s in specs)
+
+
 def write_streaming(
     path: str | os.PathLike,
     specs: list[TensorSpec],

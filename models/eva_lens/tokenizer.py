@@ -19,7 +19,7 @@ holds reference ids for a few hundred strings so the browser tokenizer can be ch
 
 Regenerate both files with::
 
-    PYTHONPATH=models /usr/bin/python3 -m eva_lens.tokenizer \\
+    node scripts/python.mjs -m eva_lens.tokenizer \\
         --json public/models/eva-lens-demo/tokenizer.json --fixture models/tests/fixtures/tokenizer_cases.json
 
 Source of the algorithm: https://github.com/openai/CLIP/blob/main/clip/simple_tokenizer.py (MIT, see
@@ -474,7 +474,7 @@ def build_fixture(texts: Sequence[str], reference: ClipBpeReference) -> dict:
     """Reference ids (``encode``: SOT … EOT, unpadded, untruncated) for each text."""
     return {
         "description": "CLIP BPE reference ids (models/eva_lens/tokenizer.py, NFC text cleaning) for parity tests",
-        "generator": "PYTHONPATH=models /usr/bin/python3 -m eva_lens.tokenizer --fixture "
+        "generator": "node scripts/python.mjs -m eva_lens.tokenizer --fixture "
         "models/tests/fixtures/tokenizer_cases.json",
         "contextLength": CONTEXT_LENGTH,
         "sotTokenId": SOT_TOKEN_ID,

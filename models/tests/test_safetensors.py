@@ -188,3 +188,14 @@ def test_f8_is_listed_but_not_converted(tmp_path: Path) -> None:
     p.write_bytes(_raw({"a": {"dtype": "F8_E4M3", "shape": [2], "data_offsets": [0, 2]}}, bytes(2)))
     with SafetensorsFile(p) as f, pytest.raises(SafetensorsError, match="F8_E4M3, which this reader cannot convert"):
         f.get("a")
+
+
+def test_file_size_is_the_size_write_streaming_writes(tmp_path: Path) -> None:
+    from eva_lens.safetensors_io import TensorSpec, file_size, write_streaming
+
+    specs = [TensorSpec("b", "F16", (3, 5)), TensorSpec("a", "F32", (7,)), TensorSpec("c", "BF16", ())]
+    path = tmp_path / "x.safetensors"
+    write_streaming(
+        path, specs, lambda name: np.zeros(next(s.shape for s in specs if s.name == name)), {"format": "pt"}
+    )
+    assert file_size(specs, {"format": "pt"}) == path.stat().st_size

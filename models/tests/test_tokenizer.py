@@ -159,7 +159,7 @@ def test_write_tokenizer_json_round_trips(tmp_path, tokenizer_json: dict) -> Non
     assert json.loads(path.read_text(encoding="utf-8")) == tokenizer_json
 
 
-# --- the parity fixture for src/engine/text/tokenizer.ts -------------------------------------------------------------------
+# --- the parity fixture for src/engine/text/tokenizer.ts --------------------------------------------------------------
 
 
 def test_fixture_is_up_to_date(reference: ClipBpeReference, fixture_cases: list[dict]) -> None:

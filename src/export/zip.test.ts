@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { PYTHON } from '../test/python';
 import { crc32, zipBlob } from './zip';
 
 describe('crc32', () => {
@@ -26,7 +27,7 @@ describe('zipBlob', () => {
       const file = join(dir, 'out.zip');
       writeFileSync(file, new Uint8Array(await blob.arrayBuffer()));
       const report = execFileSync(
-        'python3',
+        PYTHON,
         [
           '-c',
           `import json, sys, zipfile, hashlib

@@ -1,6 +1,8 @@
+import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   BUILT_IN_CATALOG,
+  DEMO_MODEL_ID,
   HUB_BUILDS,
   bestVariantFor,
   buildTimeText,
@@ -25,6 +27,27 @@ describe('catalog', () => {
     // B/16 sizes are measured; L/14 sizes are estimates and say so.
     expect(b16.variants.every((v) => v.measured)).toBe(true);
     expect(BUILT_IN_CATALOG[2]!.variants.some((v) => v.measured)).toBe(false);
+  });
+
+  it("reads the toolchain's catalog: known dtypes and backends, sizes from the recipes, committed recipes", () => {
+    for (const entry of BUILT_IN_CATALOG) {
+      expect(entry.variants.length).toBeGreaterThan(0);
+      for (const variant of entry.variants) {
+        expect(['fp32', 'fp16', 'int8', 'q4']).toContain(variant.dtype);
+        expect(variant.backends.every((backend) => backend === 'wasm' || backend === 'webgpu')).toBe(true);
+        expect(variant.bytes).toBeGreaterThan(0);
+      }
+    }
+    expect(BUILT_IN_CATALOG.filter((entry) => entry.embedded).map((entry) => entry.id)).toEqual([
+      DEMO_MODEL_ID,
+    ]);
+    // Built size = the recipe's int8 + q4 files of both towers + the tokenizer (npm run models -- catalog).
+    expect(HUB_BUILDS.map((build) => [build.id, build.downloadBytes, build.builtBytes])).toEqual([
+      ['eva02-clip-b-16-hub', 299_427_322, 307_395_875],
+      ['eva02-clip-l-14-hub', 855_584_130, 860_005_405],
+      ['eva02-clip-l-14-336-hub', 856_239_490, 878_027_809],
+    ]);
+    for (const build of HUB_BUILDS) expect(existsSync(`public/${build.recipePath}`)).toBe(true);
   });
 
   it('offers int8 on WASM and 4-bit on WebGPU', () => {

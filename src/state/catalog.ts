@@ -1,10 +1,13 @@
 /**
  * The models the picker offers: the embedded demo model and the EVA-CLIP models `npm run models -- convert` makes,
  * plus any a model server lists in its own `catalog.json`. Facts about each model (published accuracy, licence,
- * sizes) live here as data; where the files come from is a base URL (build-time `VITE_MODEL_BASE_URL`, changeable
- * in the picker), so no model URL is written into the engine.
+ * sizes, hub builds and their measured times) are not written here: `npm run models -- catalog` writes them into
+ * `src/data/catalog.json` from the toolchain's configs and hub recipes, and models/tests/test_catalog.py checks
+ * that the committed file is what it writes. Where the files come from is a base URL (build-time
+ * `VITE_MODEL_BASE_URL`, changeable in the picker), so no model URL is written into the engine.
  */
 import type { Backend, Dtype } from '../core/manifest';
+import catalogJson from '../data/catalog.json';
 
 export interface CatalogVariant {
   dtype: Dtype;
@@ -33,98 +36,6 @@ export interface CatalogEntry {
   /** Served with the app itself (`models/<id>/`), never downloaded or deleted. */
   embedded: boolean;
 }
-
-const EVA_CLIP_SOURCE = 'https://github.com/baaivision/EVA/tree/master/EVA-CLIP';
-/** The CLIP tokenizer.json the toolchain writes (49,408 tokens + merges). */
-const TOKENIZER_BYTES = 1_486_000;
-const MB = 1_000_000;
-
-/** EVA02-CLIP-B/16 files measured by the toolchain (image + text ONNX, random weights of the real shapes). */
-const B16_BYTES: Record<Dtype, number> = {
-  fp32: (347.7 + 253.9) * MB,
-  fp16: (174.3 + 127.1) * MB,
-  int8: (92.2 + 64.5) * MB,
-  q4: (85.6 + 63.6) * MB,
-};
-const B16_PARAMS_M = 149.7;
-
-/** Which backend each dtype is for: int8 kernels are fastest on WASM; 4-bit and fp16 suit WebGPU. */
-const DTYPE_BACKENDS: Record<Dtype, Backend[]> = {
-  int8: ['wasm'],
-  q4: ['webgpu', 'wasm'],
-  fp16: ['webgpu', 'wasm'],
-  fp32: ['wasm', 'webgpu'],
-};
-
-function evaVariants(paramsM: number): CatalogVariant[] {
-  const measured = paramsM === B16_PARAMS_M;
-  return (['int8', 'q4', 'fp16', 'fp32'] as const).map((dtype) => ({
-    dtype,
-    bytes: Math.round((B16_BYTES[dtype] * paramsM) / B16_PARAMS_M) + TOKENIZER_BYTES,
-    measured,
-    backends: DTYPE_BACKENDS[dtype],
-  }));
-}
-
-export const DEMO_MODEL_ID = 'eva-lens-demo';
-
-export const BUILT_IN_CATALOG: readonly CatalogEntry[] = [
-  {
-    id: DEMO_MODEL_ID,
-    name: 'EVA Lens demo (coloured shapes)',
-    architecture: 'EVA-Lens-demo',
-    paramsM: null,
-    imagenetTop1: null,
-    qualitySource: 'Trained by this project on synthetic shapes: 99.4% top-1 on its 48 trained prompts.',
-    license: 'MIT (this project)',
-    sourceUrl: null,
-    speed: 'The smallest model here; its time per image on this device shows once it has classified images.',
-    variants: [
-      { dtype: 'int8', bytes: 8.8 * MB, measured: true, backends: ['wasm'] },
-      { dtype: 'q4', bytes: 8.6 * MB, measured: true, backends: ['webgpu'] },
-    ],
-    embedded: true,
-  },
-  {
-    id: 'eva02-clip-b-16',
-    name: 'EVA02-CLIP-B/16',
-    architecture: 'EVA02-CLIP-B-16',
-    paramsM: B16_PARAMS_M,
-    imagenetTop1: 74.7,
-    qualitySource: 'EVA-CLIP README (open_clip measured 74.72)',
-    license: 'MIT',
-    sourceUrl: EVA_CLIP_SOURCE,
-    speed: 'Fast: 0.37 s per image with int8 on a 2-core CPU (WASM), faster on a GPU.',
-    variants: evaVariants(B16_PARAMS_M),
-    embedded: false,
-  },
-  {
-    id: 'eva02-clip-l-14',
-    name: 'EVA02-CLIP-L/14',
-    architecture: 'EVA02-CLIP-L-14',
-    paramsM: 427.8,
-    imagenetTop1: 79.8,
-    qualitySource: 'EVA-CLIP README (open_clip measured 79.77)',
-    license: 'MIT',
-    sourceUrl: EVA_CLIP_SOURCE,
-    speed: 'Slow on a CPU: about 4x the work of B/16 per image; best with WebGPU.',
-    variants: evaVariants(427.8),
-    embedded: false,
-  },
-  {
-    id: 'eva02-clip-l-14-336',
-    name: 'EVA02-CLIP-L/14-336',
-    architecture: 'EVA02-CLIP-L-14-336',
-    paramsM: 428.1,
-    imagenetTop1: 80.4,
-    qualitySource: 'EVA-CLIP README (open_clip measured 80.39)',
-    license: 'MIT',
-    sourceUrl: EVA_CLIP_SOURCE,
-    speed: 'Slowest: about 9x the work of B/16 per image (336 px input); use WebGPU.',
-    variants: evaVariants(428.1),
-    embedded: false,
-  },
-];
 
 /** The Hugging Face hub, which serves the official EVA-CLIP checkpoints with CORS and Range requests. */
 export const DEFAULT_HUB_BASE_URL = 'https://huggingface.co';
@@ -161,66 +72,27 @@ export interface MeasuredBuild {
   source: string;
 }
 
-/** Where the hub build times below were measured (BENCHMARKS.md, "Building from the official weights"). */
-const HUB_BENCH_MACHINE = 'a 2-core computer';
+/**
+ * The file the toolchain writes. The cast checks its field types against the interfaces above (not that a field is
+ * there, nor that a dtype's string is a Dtype): catalog.test.ts reads every entry, pytest checks the file is what the
+ * toolchain writes now.
+ */
+interface CatalogFile {
+  /** The backends each dtype's variant is for, as the toolchain writes them into every manifest. */
+  dtypeBackends: Record<Dtype, Backend[]>;
+  models: CatalogEntry[];
+  hubBuilds: HubBuildEntry[];
+}
 
-/** Sizes measured on the recipes: the checkpoint is the fp16 safetensors of the real key names and shapes. */
-export const HUB_BUILDS: readonly HubBuildEntry[] = [
-  {
-    id: 'eva02-clip-b-16-hub',
-    name: 'EVA02-CLIP-B/16',
-    architecture: 'EVA02-CLIP-B-16',
-    recipePath: 'hub/EVA02-CLIP-B-16/recipe.json',
-    hubRepo: 'timm/eva02_base_patch16_clip_224.merged2b_s8b_b131k',
-    hubFile: 'open_clip_model.safetensors',
-    license: 'MIT',
-    imagenetTop1: 74.7,
-    downloadBytes: 299_427_322,
-    builtBytes: 307_395_875,
-    suggested: true,
-    measuredBuild: {
-      convertSeconds: 36.9,
-      verifySeconds: 5.2,
-      machine: HUB_BENCH_MACHINE,
-      source:
-        'BENCHMARKS.md, Building from the official weights: headless Chromium, 2-vCPU AMD EPYC, WASM (bench-results/2026-12-04-2cpu-amd-epyc-hub-build-b16.json, run 2)',
-    },
-  },
-  {
-    id: 'eva02-clip-l-14-hub',
-    name: 'EVA02-CLIP-L/14',
-    architecture: 'EVA02-CLIP-L-14',
-    recipePath: 'hub/EVA02-CLIP-L-14/recipe.json',
-    hubRepo: 'timm/eva02_large_patch14_clip_224.merged2b_s4b_b131k',
-    hubFile: 'open_clip_model.safetensors',
-    license: 'MIT',
-    imagenetTop1: 79.8,
-    downloadBytes: 855_584_130,
-    builtBytes: 860_005_405,
-    suggested: false,
-    measuredBuild: {
-      convertSeconds: 98.8,
-      verifySeconds: 16.7,
-      machine: HUB_BENCH_MACHINE,
-      source:
-        'BENCHMARKS.md, Building from the official weights: L/14 in Chromium with a persistent profile, 2-vCPU AMD EPYC',
-    },
-  },
-  {
-    id: 'eva02-clip-l-14-336-hub',
-    name: 'EVA02-CLIP-L/14-336',
-    architecture: 'EVA02-CLIP-L-14-336',
-    recipePath: 'hub/EVA02-CLIP-L-14-336/recipe.json',
-    hubRepo: 'timm/eva02_large_patch14_clip_336.merged2b_s6b_b61k',
-    hubFile: 'open_clip_model.safetensors',
-    license: 'MIT',
-    imagenetTop1: 80.4,
-    downloadBytes: 856_239_490,
-    builtBytes: 878_027_809,
-    suggested: false,
-    measuredBuild: null,
-  },
-];
+const CATALOG: CatalogFile = catalogJson as CatalogFile;
+
+export const BUILT_IN_CATALOG: readonly CatalogEntry[] = CATALOG.models;
+
+/** The id of the embedded model (served with the app, never downloaded or deleted). */
+export const DEMO_MODEL_ID: string = CATALOG.models.find((entry) => entry.embedded)!.id;
+
+/** Builds from the official checkpoints: sizes from the recipes, the checkpoint size from its names and shapes. */
+export const HUB_BUILDS: readonly HubBuildEntry[] = CATALOG.hubBuilds;
 
 /** The build to offer a person on the demo model. */
 export function suggestedHubBuild(): HubBuildEntry | null {
@@ -295,7 +167,7 @@ export function parseServerCatalog(json: unknown): CatalogEntry[] {
           const dtype = variant.dtype as Dtype;
           const backends = Array.isArray(variant.backends)
             ? (variant.backends.filter((b) => b === 'wasm' || b === 'webgpu') as Backend[])
-            : DTYPE_BACKENDS[dtype];
+            : CATALOG.dtypeBackends[dtype];
           return [{ dtype, bytes: variant.bytes, measured: true, backends }];
         })
       : [];

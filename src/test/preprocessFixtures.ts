@@ -1,17 +1,17 @@
 /**
  * Reference tensors from models/eva_lens/preprocess.py (PIL + torchvision semantics) for the preprocessing parity
  * test. They live in the git-ignored models/.artifacts/preprocess/ and are written on first use by running the
- * Python reference, so a fresh checkout needs nothing but /usr/bin/python3 with PIL and numpy.
+ * Python reference, so a fresh checkout needs nothing but Python (src/test/python.ts) with PIL and numpy.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PYTHON, pythonCanImport } from './python';
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const PREPROCESS_FIXTURES_DIR = join(REPO_ROOT, 'models', '.artifacts', 'preprocess');
 const FIXTURES_VERSION = 3;
-const PYTHON = '/usr/bin/python3';
 
 export interface PreprocessFixture {
   image: string;
@@ -72,4 +72,4 @@ export function readBytes(name: string): Uint8Array {
   return new Uint8Array(readFileSync(join(PREPROCESS_FIXTURES_DIR, name)));
 }
 
-export const pythonAvailable = existsSync(PYTHON);
+export const pythonAvailable = pythonCanImport(['numpy', 'PIL']);

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { PYTHON } from '../../test/python';
 import {
   float16ToFloat32,
   headerLength,
@@ -28,7 +29,7 @@ describe('parseSafetensorsHeader', () => {
     const dir = mkdtempSync(join(tmpdir(), 'eva-lens-st-'));
     try {
       const path = join(dir, 'x.safetensors');
-      execFileSync('/usr/bin/python3', [
+      execFileSync(PYTHON, [
         '-c',
         `import sys, numpy as np
 sys.path.insert(0, 'models')

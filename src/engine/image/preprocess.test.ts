@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { PYTHON } from '../../test/python';
 import { describeWithInputs } from '../../test/requiredInputs';
 import { decodePng } from '../../test/pngDecoder';
 import {
@@ -112,7 +113,7 @@ describe('boxReduce', () => {
 describeWithInputs(
   'parity with the PIL reference (models/eva_lens/preprocess.py)',
   pythonAvailable,
-  '/usr/bin/python3 with Debian torch, numpy and PIL (scripts/system-deps.sh)',
+  `${PYTHON} with Debian torch, numpy and PIL (scripts/system-deps.sh)`,
   () => {
     let index: PreprocessFixtureIndex;
     beforeAll(() => {
