@@ -7,7 +7,8 @@ are stored landscape and shown rotated 90° clockwise, as a phone held upright w
 other turns a phone writes), which the app must apply.
 
 Usage: node scripts/python.mjs bench/make_photos.py OUT_DIR
-→ prints a JSON list of {file, label, width, height, bytes, orientation} (width/height as displayed, after orientation). Files that already exist with the same version are reused.
+→ prints a JSON list of {file, label, width, height, bytes, orientation} (width/height as displayed, after
+orientation). Files that already exist with the same version are reused.
 """
 
 from __future__ import annotations
