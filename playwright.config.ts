@@ -3,7 +3,8 @@ import { defineConfig, devices } from '@playwright/test';
 
 /** The system Chromium when there is one (this project's machines); otherwise Playwright's own download. */
 const SYSTEM_CHROMIUM = '/usr/bin/chromium';
-const PORT = 4173;
+// EVA_LENS_E2E_PORT lets a second checkout run its suite beside this one (the loaded-machine check of issue #17).
+const PORT = Number(process.env.EVA_LENS_E2E_PORT ?? 4173);
 const BASE_URL = `http://127.0.0.1:${PORT}/`;
 
 export default defineConfig({

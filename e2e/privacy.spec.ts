@@ -22,7 +22,7 @@ import {
 } from './support/lens';
 import { writeModelCopy } from './support/modelServer';
 
-const APP_ORIGIN = 'http://127.0.0.1:4173';
+const APP_ORIGIN = `http://127.0.0.1:${process.env.EVA_LENS_E2E_PORT ?? 4173}`;
 
 /** Requests over the network (http/https); `blob:` thumbnails and `data:` URLs never leave the page. */
 function networkUrls(requests: readonly Request[]): string[] {
