@@ -127,7 +127,7 @@ const MODELS = {
 const SORTED_TEXT_DTYPES = ['int8'];
 /** Dtypes that also run the 80-template ensemble, the batch sweep and the first ranking (the app's WASM path). */
 const ENSEMBLE_DTYPES = ['int8'];
-/** The app's text batch on WASM (src/engine/zeroShotEngine.ts, DEFAULT_TEXT_BATCH_SIZE), used by the first ranking. */
+/** The app's text batch on WASM (src/engine/inference/zeroShotEngine.ts, DEFAULT_TEXT_BATCH_SIZE), used by the first ranking. */
 const APP_TEXT_BATCH_WASM = 32;
 const MISSING_B16 =
   'models/.artifacts/eva02-b16-random/ is missing: the pytest suite writes it. Run\n' +
