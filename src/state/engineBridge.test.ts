@@ -8,14 +8,20 @@ import {
   loadModel,
   loadSamples,
   removeLabel,
-  resetEngineBridge,
   setBackendPreference,
   setLabels,
 } from './engineBridge';
-import { FakeEngine, colourVector, deferred, imageFile, settle } from './fakeEngine.testing';
+import {
+  FakeEngine,
+  connectFakeEngine,
+  disconnectFakeEngine,
+  colourVector,
+  deferred,
+  imageFile,
+  settle,
+} from './fakeEngine.testing';
 import { CANCELLED_MESSAGE, IMAGES_PER_REQUEST } from './imagePipeline';
 import { selectMsPerPrompt } from './labelsSlice';
-import { resetStore } from './resetStore.testing';
 import { selectTopLabels } from './selectors';
 import { useLensStore } from './store';
 import type { EmbedLabelsResult } from '../core/protocol';
@@ -31,19 +37,10 @@ beforeEach(() => {
   frames = [];
   vi.spyOn(URL, 'createObjectURL').mockImplementation(() => `blob:${Math.random()}`);
   vi.spyOn(URL, 'revokeObjectURL').mockImplementation(() => {});
-  configureEngineBridge({
-    createEngine: () => engine,
-    schedule: (flush) => frames.push(flush),
-    labelDebounceMs: 0,
-    now: () => Date.now(),
-  });
+  connectFakeEngine(engine, (flush) => frames.push(flush));
 });
 
-afterEach(() => {
-  resetEngineBridge();
-  resetStore();
-  vi.restoreAllMocks();
-});
+afterEach(disconnectFakeEngine);
 
 describe('loadModel', () => {
   it('reports progress, then the loaded model, and embeds the labels once ready', async () => {

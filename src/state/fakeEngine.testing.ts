@@ -25,6 +25,9 @@ import type {
   StoredModelInfo,
 } from '../core/protocol';
 import { CancelledError } from '../core/errors';
+import { configureEngineBridge, resetEngineBridge } from './engineBridge';
+import type { Scheduler } from './frameBatcher';
+import { resetStore } from './resetStore.testing';
 import type { LensEngine } from './workerClient';
 
 export const DIM = 3;
@@ -265,4 +268,19 @@ export function imageFile(name: string, type = 'image/png', lastModified = 1): F
 export async function settle(): Promise<void> {
   for (let i = 0; i < 5; i++) await Promise.resolve();
   await new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+/**
+ * Drives the bridge with `engine` for one test: labels embedded without a debounce, the real clock, and batched
+ * store updates flushed by `schedule` (at once unless the test collects them as frames).
+ */
+export function connectFakeEngine(engine: FakeEngine, schedule: Scheduler = (flush) => flush()): void {
+  configureEngineBridge({ createEngine: () => engine, schedule, labelDebounceMs: 0, now: () => Date.now() });
+}
+
+/** Undoes connectFakeEngine and everything the test left in the store and in spies. */
+export function disconnectFakeEngine(): void {
+  resetEngineBridge();
+  resetStore();
+  vi.restoreAllMocks();
 }

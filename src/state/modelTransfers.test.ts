@@ -1,14 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ManifestError } from '../core/errors';
 import { DEMO_MODEL_ID, HUB_BUILDS } from './catalog';
+import { configureEngineBridge, getModelFromOfficialWeights, loadModel, switchModel } from './engineBridge';
 import {
-  configureEngineBridge,
-  getModelFromOfficialWeights,
-  loadModel,
-  resetEngineBridge,
-  switchModel,
-} from './engineBridge';
-import { FakeEngine, fakeLoadedModel, settle } from './fakeEngine.testing';
+  FakeEngine,
+  connectFakeEngine,
+  disconnectFakeEngine,
+  fakeLoadedModel,
+  settle,
+} from './fakeEngine.testing';
 import {
   buildFromOfficialWeights,
   cancelTransfer,
@@ -17,7 +17,6 @@ import {
   refreshCatalog,
   setHubServer,
 } from './modelTransfers';
-import { resetStore } from './resetStore.testing';
 import { useLensStore } from './store';
 import type { StoredModelInfo } from '../core/protocol';
 
@@ -34,19 +33,10 @@ function storedInfo(id: string): StoredModelInfo {
 beforeEach(() => {
   engine = new FakeEngine();
   frames = [];
-  configureEngineBridge({
-    createEngine: () => engine,
-    schedule: (flush) => frames.push(flush),
-    labelDebounceMs: 0,
-    now: () => Date.now(),
-  });
+  connectFakeEngine(engine, (flush) => frames.push(flush));
 });
 
-afterEach(() => {
-  resetEngineBridge();
-  resetStore();
-  vi.restoreAllMocks();
-});
+afterEach(disconnectFakeEngine);
 
 describe('downloads', () => {
   it('shows progress once per frame, then lists the stored model', async () => {

@@ -1,15 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import {
-  applyPreset,
-  configureEngineBridge,
-  loadModel,
-  resetEngineBridge,
-  switchToFullTemplates,
-  undoLabelEdit,
-} from './engineBridge';
-import { FakeEngine, settle } from './fakeEngine.testing';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { applyPreset, loadModel, switchToFullTemplates, undoLabelEdit } from './engineBridge';
+import { FakeEngine, connectFakeEngine, disconnectFakeEngine, settle } from './fakeEngine.testing';
 import { loadPreset } from './presets';
-import { resetStore } from './resetStore.testing';
 import { useLensStore } from './store';
 
 const state = () => useLensStore.getState();
@@ -23,19 +15,10 @@ const lastTemplates = () => engine.embedLabels.mock.lastCall?.[0].templates;
 
 beforeEach(() => {
   engine = new FakeEngine();
-  configureEngineBridge({
-    createEngine: () => engine,
-    schedule: (flush) => flush(),
-    labelDebounceMs: 0,
-    now: () => Date.now(),
-  });
+  connectFakeEngine(engine);
 });
 
-afterEach(() => {
-  resetEngineBridge();
-  resetStore();
-  vi.restoreAllMocks();
-});
+afterEach(disconnectFakeEngine);
 
 describe('a preset with a first-ranking template subset (issue #19)', () => {
   it('ImageNet-1k ranks with its 7 templates first, offers all 80, and another preset withdraws the offer', async () => {
