@@ -39,7 +39,10 @@ function readIndex(): PreprocessFixtureIndex | null {
   const path = join(PREPROCESS_FIXTURES_DIR, 'index.json');
   if (!existsSync(path)) return null;
   const index = JSON.parse(readFileSync(path, 'utf8')) as PreprocessFixtureIndex;
-  return index.version === FIXTURES_VERSION ? index : null;
+  // Stale too when it names source images that are not there: the index keeps absolute paths, so fixtures written
+  // from another checkout sharing this artifacts folder point into that checkout.
+  const sourcesThere = index.entries?.every((entry) => existsSync(entry.source)) ?? false;
+  return index.version === FIXTURES_VERSION && sourcesThere ? index : null;
 }
 
 /** The fixture index, running the Python reference first when the fixtures are missing or stale. */
